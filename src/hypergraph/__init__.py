@@ -1,0 +1,70 @@
+"""hypergraph: write the logic for one item as plain functions, scale it with map.
+
+Public API only: every name is re-exported from a private module.
+"""
+
+from __future__ import annotations
+
+from hypergraph._core._runner import AsyncRunner, BaseRunner, RunnerCapabilities
+from hypergraph._gates import END, GateNode, IfElseNode, RouteNode, ifelse, route
+from hypergraph._graph import Graph
+from hypergraph._graph_node import ErrorHandling, GraphNode
+from hypergraph._node import FunctionNode, HyperNode, InterruptNode, interrupt, node
+from hypergraph._scope import InputSpec
+from hypergraph._sync_shim._runner import SyncRunner
+from hypergraph.exceptions import (
+    GraphConfigError,
+    HypergraphError,
+    IncompatibleRunnerError,
+    InfiniteLoopError,
+    MissingInputError,
+    RenameError,
+)
+from hypergraph.results import (
+    MapLog,
+    MapResult,
+    NodeRecord,
+    NodeStats,
+    PauseInfo,
+    RunLog,
+    RunResult,
+    RunStatus,
+)
+
+__version__ = "0.1.0.dev0"
+
+__all__ = (
+    "END",
+    "AsyncRunner",
+    "BaseRunner",
+    "ErrorHandling",
+    "FunctionNode",
+    "GateNode",
+    "Graph",
+    "GraphConfigError",
+    "GraphNode",
+    "HyperNode",
+    "HypergraphError",
+    "IfElseNode",
+    "IncompatibleRunnerError",
+    "InfiniteLoopError",
+    "InputSpec",
+    "InterruptNode",
+    "MapLog",
+    "MapResult",
+    "MissingInputError",
+    "NodeRecord",
+    "NodeStats",
+    "PauseInfo",
+    "RenameError",
+    "RouteNode",
+    "RunLog",
+    "RunResult",
+    "RunStatus",
+    "RunnerCapabilities",
+    "SyncRunner",
+    "ifelse",
+    "interrupt",
+    "node",
+    "route",
+)

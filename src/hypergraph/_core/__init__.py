@@ -1,0 +1,1 @@
+"""The one async core: scheduling, node invocation, batches and runner entry points."""

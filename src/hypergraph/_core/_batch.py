@@ -1,0 +1,283 @@
+"""Batches: expand mapped inputs into items and run them on a pool of workers.
+
+One task group per batch holds at most ``workers`` tasks that pull item indices
+from a shared counter (spec 00 §3: a task per item costs an order of magnitude
+more). Used by ``runner.map()``/``map_iter()`` and by mapped GraphNodes.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import anyio.lowlevel
+
+from hypergraph._core._context import CallContext, need_loop
+from hypergraph._graph_node import check_mode
+from hypergraph._plan import MISSING, NodePlan, plan_for
+from hypergraph._runlog import MapLog
+from hypergraph.exceptions import GraphConfigError
+from hypergraph.results import RunResult, RunStatus
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Sequence
+
+    from hypergraph._core._engine import Run
+
+__all__ = ("ItemSource", "run_items", "run_mapped_node")
+
+UNLIMITED_GUARD = 10_000
+
+
+class ItemSource:
+    """Builds item i's inputs on demand (no list of N dicts is ever materialised)."""
+
+    __slots__ = ("_broadcast", "_cloned", "_lengths", "_mapped", "_mode", "count")
+
+    def __init__(
+        self,
+        values: dict[str, Any],
+        map_over: Sequence[str],
+        mode: str,
+        clone: bool | Sequence[str],
+    ) -> None:
+        check_mode(mode, name="map_mode")
+        self._mode = mode
+        self._mapped = [(name, values[name]) for name in map_over]
+        broadcast = {k: v for k, v in values.items() if k not in map_over}
+        if clone is True:
+            cloned = tuple(broadcast)
+        elif clone is False:
+            cloned = ()
+        else:
+            cloned = tuple(c for c in clone if c in broadcast)
+        for name in cloned:
+            _check_deepcopy(name, broadcast[name])
+        self._cloned = cloned
+        self._broadcast = broadcast
+        self._lengths = [len(seq) for _, seq in self._mapped]
+        if mode == "zip":
+            if len(set(self._lengths)) > 1:
+                shown = dict(zip(map_over, self._lengths, strict=True))
+                raise ValueError(
+                    "map_over parameters must have equal lengths in zip mode. Got "
+                    f"lengths: {shown}\n\nHow to fix: pass sequences of equal length, "
+                    "or use map_mode='product' for every combination."
+                )
+            self.count = self._lengths[0] if self._lengths else 0
+        else:
+            total = 1
+            for length in self._lengths:
+                total *= length
+            self.count = total
+
+    def positions(self, index: int) -> tuple[int, ...]:
+        """Element index of each mapped sequence for item ``index``."""
+        if self._mode == "zip":
+            return (index,) * len(self._mapped)
+        out = []
+        for length in reversed(self._lengths):
+            index, position = divmod(index, length)
+            out.append(position)
+        return tuple(reversed(out))
+
+    def inputs(self, index: int) -> dict[str, Any]:
+        """The full input dict of item ``index``."""
+        item = dict(self._broadcast)
+        for name in self._cloned:
+            item[name] = copy.deepcopy(item[name])
+        for (name, seq), position in zip(
+            self._mapped, self.positions(index), strict=True
+        ):
+            item[name] = seq[position]
+        return item
+
+
+def _check_deepcopy(name: str, value: Any) -> None:
+    try:
+        copy.deepcopy(value)
+    except Exception as exc:
+        raise GraphConfigError(
+            f"Parameter {name!r} cannot be deep-copied for clone "
+            f"({type(exc).__name__}: {exc}).\n\nHow to fix: leave it out of "
+            "clone=[...] so it is shared, or bind it on the inner graph with "
+            "graph.bind(...)."
+        ) from exc
+
+
+class _Pool:
+    """State shared by the workers of one batch."""
+
+    __slots__ = (
+        "count",
+        "fail_fast",
+        "first_error",
+        "group",
+        "next_index",
+        "on_result",
+        "run_item",
+    )
+
+    def __init__(
+        self,
+        count: int,
+        run_item: Callable[[int], Awaitable[RunResult]],
+        on_result: Callable[[int, RunResult], Awaitable[None] | None],
+        fail_fast: bool,
+    ) -> None:
+        self.count = count
+        self.run_item = run_item
+        self.on_result = on_result
+        self.fail_fast = fail_fast
+        self.next_index = 0
+        self.first_error: BaseException | None = None
+        self.group: anyio.abc.TaskGroup | None = None
+
+    async def worker(self) -> None:
+        while self.next_index < self.count and self.first_error is None:
+            index = self.next_index
+            self.next_index += 1
+            result = await self.run_item(index)
+            pending = self.on_result(index, result)
+            if pending is not None:
+                await pending
+            if self.fail_fast and result.status is RunStatus.FAILED:
+                if self.first_error is None:
+                    self.first_error = result.error
+                    assert self.group is not None
+                    # Stop everything: no new items, in-flight ones cancelled.
+                    self.group.cancel_scope.cancel()
+                return
+
+
+async def run_items(
+    count: int,
+    run_item: Callable[[int], Awaitable[RunResult]],
+    on_result: Callable[[int, RunResult], Awaitable[None] | None],
+    *,
+    concurrent: bool,
+    workers: int | None,
+    fail_fast: bool,
+) -> None:
+    """Run items ``0..count-1``, deliver each result, and (fail-fast) raise the first.
+
+    Sequential mode runs items in index order on the current task. Concurrent mode
+    runs a pool of ``workers`` tasks (or, when None, grows the pool one worker at a
+    time while every worker is waiting, so items that never suspend need one task).
+    """
+    if not concurrent:
+        for index in range(count):
+            result = await run_item(index)
+            pending = on_result(index, result)
+            if pending is not None:
+                await pending
+            if fail_fast and result.status is RunStatus.FAILED:
+                assert result.error is not None
+                raise result.error
+        return
+    await need_loop()
+    pool = _Pool(count, run_item, on_result, fail_fast)
+    async with anyio.create_task_group() as group:
+        pool.group = group
+        if workers is not None:
+            for _ in range(min(workers, count)):
+                group.start_soon(pool.worker)
+        else:
+            while pool.next_index < count and pool.first_error is None:
+                group.start_soon(pool.worker)
+                # Let the new worker run until it waits; only then add another.
+                await anyio.lowlevel.checkpoint()
+    if pool.first_error is not None:
+        raise pool.first_error
+
+
+async def run_mapped_node(
+    run: Run, plan: NodePlan, kwargs: dict[str, Any]
+) -> tuple[Any, Any]:
+    """Execute a mapped GraphNode: one inner run per item, outputs as aligned lists."""
+    from hypergraph._core._engine import run_graph
+
+    mapping = plan.mapping
+    assert mapping is not None
+    assert plan.inner is not None
+    _check_mapped_values(plan, kwargs, mapping.params)
+    source = ItemSource(kwargs, mapping.params, mapping.mode, mapping.clone)
+    call: CallContext = run.call
+    inner = plan_for(plan.inner)
+    limiter = call.limiter
+    if (
+        call.concurrent
+        and call.is_async_runner
+        and limiter is None
+        and source.count > UNLIMITED_GUARD
+    ):
+        raise ValueError(
+            f"Too many map tasks without a concurrency limit: {source.count}. Set "
+            f"max_concurrency or keep inputs at <= {UNLIMITED_GUARD}."
+        )
+    results: list[RunResult | None] = [None] * source.count
+    path = f"{run.path}{plan.name}/"
+
+    async def run_item(index: int) -> RunResult:
+        return await run_graph(
+            inner,
+            source.inputs(index),
+            call,
+            fail_fast=True,
+            raise_errors=False,
+            max_iterations=run.max_iterations,
+            path=path,
+        )
+
+    def keep(index: int, result: RunResult) -> None:
+        results[index] = result
+
+    await run_items(
+        source.count,
+        run_item,
+        keep,
+        concurrent=call.concurrent,
+        workers=None if limiter is None else limiter.total,
+        fail_fast=mapping.error_handling == "raise",
+    )
+    graph_node = plan.node
+    columns = [
+        [
+            None
+            if r is None or r.status is not RunStatus.COMPLETED
+            else r.values.get(inner_name)
+            for r in results
+        ]
+        for inner_name in graph_node._inner_outputs  # type: ignore[attr-defined]
+    ]
+    logs = [r.log for r in results if r is not None and r.log is not None]
+    total = sum(log.total_duration_ms for log in logs)
+    map_log = MapLog(inner.name, total, logs)
+    out = tuple(columns) if columns else ()
+    return out, map_log
+
+
+def _check_mapped_values(
+    plan: NodePlan, kwargs: dict[str, Any], params: Sequence[str]
+) -> None:
+    for name in params:
+        value = kwargs.get(name, MISSING)
+        if value is MISSING:
+            raise ValueError(
+                f"Mapped GraphNode {plan.name!r} has no value for mapped input "
+                f"{name!r}.\n\nHow to fix: supply it, or wire a node that outputs it."
+            )
+        check_sequence(name, value)
+
+
+def check_sequence(name: str, value: Any) -> None:
+    """A mapped value must be a real sequence (not a str/bytes)."""
+    from collections.abc import Sequence as _Seq
+
+    if not isinstance(value, _Seq) or isinstance(value, str | bytes | bytearray):
+        raise TypeError(
+            f"map_over parameter {name!r} must be a list or other sequence, got "
+            f"{type(value).__name__}.\n\nHow to fix: pass a list (wrap a single "
+            f"value as [{name}])."
+        )

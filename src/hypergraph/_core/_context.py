@@ -1,0 +1,101 @@
+"""Per-call context: what every run, node and item of one top-level call shares.
+
+A top-level ``run()``/``map()`` creates one ``CallContext``. Nested graphs and map
+items receive it explicitly; runner calls made from *inside* a node find it via a
+context variable, so an inner call inherits the outer ``max_concurrency`` limiter
+instead of replacing it (spec 03 B26).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import types
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any, Final
+
+from hypergraph._ids import new_span_prefix
+
+if TYPE_CHECKING:
+    from collections.abc import Generator
+
+    import anyio
+
+    from hypergraph._core._limiter import Limiter
+
+__all__ = ("LOOP_REQUEST", "CURRENT_CALL", "CallContext", "need_loop")
+
+
+class CallContext:
+    """State shared by everything one top-level call runs."""
+
+    __slots__ = (
+        "concurrent",
+        "failure_paths",
+        "is_async_runner",
+        "limiter",
+        "loop_thread",
+        "max_iterations",
+        "span_counter",
+        "span_prefix",
+        "thread_limiter",
+    )
+
+    def __init__(
+        self,
+        *,
+        concurrent: bool,
+        limiter: Limiter | None,
+        thread_limiter: anyio.CapacityLimiter | None,
+        max_iterations: int,
+        is_async_runner: bool,
+    ) -> None:
+        self.concurrent = concurrent
+        self.limiter = limiter
+        self.thread_limiter = thread_limiter
+        self.max_iterations = max_iterations
+        self.is_async_runner = is_async_runner
+        self.span_prefix = new_span_prefix()
+        self.span_counter = 0
+        self.loop_thread = threading.get_ident()
+        # id(exc) -> (exc, "outer/inner/node"): where a failure happened, so
+        # error_node can be reported without wrapping the exception.
+        self.failure_paths: dict[int, tuple[BaseException, str]] = {}
+
+    def next_span(self) -> int:
+        """A fresh span counter value (span id = prefix + counter)."""
+        self.span_counter += 1
+        return self.span_counter
+
+    def fail_path(self, exc: BaseException) -> str | None:
+        """Where ``exc`` was raised, as recorded by the engine."""
+        entry = self.failure_paths.get(id(exc))
+        return entry[1] if entry is not None and entry[0] is exc else None
+
+
+CURRENT_CALL: ContextVar[CallContext | None] = ContextVar(
+    "hypergraph_current_call", default=None
+)
+
+
+class _LoopRequest:
+    """Yielded to the sync shim when eagerly-driven code needs a real event loop."""
+
+    __repr__ = lambda self: "LOOP_REQUEST"  # noqa: E731
+
+
+LOOP_REQUEST: Final[Any] = _LoopRequest()
+
+
+@types.coroutine
+def need_loop() -> Generator[Any, None, None]:
+    """Make sure we run inside an asyncio task before real async work.
+
+    The sync shim may drive the engine coroutine directly (no task) while every
+    node is plain sync code. Before anything that can suspend (an async node, a
+    thread hop, a task group, a limiter wait) the engine awaits this: inside a
+    task it returns at once; outside one it asks the shim to move the rest of the
+    call onto the event loop.
+    """
+    if asyncio.current_task() is None:
+        yield LOOP_REQUEST

@@ -1,0 +1,511 @@
+"""THE scheduler: runs one graph to completion, pause or failure.
+
+Plain DAGs follow the plan's static level order; graphs with gates, cycles or
+interrupts use the superstep loop driven by ``RunState.ready()``. Both run each
+level/superstep through ``_superstep``, which executes nodes inline one after
+another, or in one task group when two or more of them can actually overlap.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Final
+
+import anyio
+
+from hypergraph._core._context import CallContext, need_loop
+from hypergraph._core._gating import decide
+from hypergraph._core._inputs import split_responses
+from hypergraph._core._invoke import (
+    build_arguments,
+    call_body,
+    is_plain,
+    settle,
+    split_outputs,
+)
+from hypergraph._ids import new_run_id
+from hypergraph._plan import MISSING, NodeKind, NodePlan, Plan, plan_for
+from hypergraph._runlog import RawRecord, RunLog
+from hypergraph._schedule import RunState
+from hypergraph.exceptions import InfiniteLoopError
+from hypergraph.results import PauseInfo, RunResult, RunStatus
+
+__all__ = ("run_graph",)
+
+PAUSE: Final[Any] = object()  # returned by a node that paused the run
+_now = time.perf_counter_ns
+_HYPERGRAPH_NOTE = "hypergraph:"
+
+
+class Run:
+    """One execution of one plan. Owns the run state; nothing else mutates it."""
+
+    __slots__ = (
+        "call",
+        "decisions",
+        "error_node",
+        "fail_fast",
+        "max_iterations",
+        "nested_responses",
+        "path",
+        "pause",
+        "plan",
+        "records",
+        "run_id",
+        "state",
+    )
+
+    def __init__(
+        self,
+        plan: Plan,
+        state: RunState,
+        call: CallContext,
+        *,
+        run_id: str,
+        fail_fast: bool,
+        max_iterations: int,
+        path: str,
+        nested_responses: dict[str, dict[str, Any]] | None,
+    ) -> None:
+        self.plan = plan
+        self.state = state
+        self.call = call
+        self.run_id = run_id
+        self.fail_fast = fail_fast
+        self.max_iterations = max_iterations
+        self.path = path
+        self.nested_responses = nested_responses
+        self.records: list[RawRecord] = []
+        self.decisions: dict[int, tuple[Any, set[int]]] = {}
+        self.pause: PauseInfo | None = None
+        self.error_node: str | None = None
+
+    # -- loops ---------------------------------------------------------------------
+    async def run_levels(self, levels: tuple[tuple[int, ...], ...]) -> None:
+        """Plain DAG: every node runs once, level by level (level == superstep)."""
+        state = self.state
+        ran = state.ran
+        nodes = self.plan.nodes
+        for step, level in enumerate(levels):
+            runnable = [
+                i
+                for i in level
+                if all(ran[p] for p in nodes[i].preds) and state.has_inputs(nodes[i])
+            ]
+            if not runnable:
+                return
+            if step >= self.max_iterations:
+                raise InfiniteLoopError(self.max_iterations)
+            await self._superstep(runnable, step)
+            if self.pause is not None:
+                return
+
+    async def run_supersteps(self) -> None:
+        """General loop: gates, cycles, interrupts (R15-R20)."""
+        state = self.state
+        nodes = self.plan.nodes
+        step = 0
+        while True:
+            ready = state.ready()
+            if not ready:
+                return
+            if step >= self.max_iterations:
+                raise InfiniteLoopError(self.max_iterations)
+            for i in ready:
+                if nodes[i].kind == NodeKind.INTERRUPT:
+                    ready = [i]  # an interrupt runs alone in its superstep (H2)
+                    break
+            await self._superstep(ready, step)
+            if self.pause is not None:
+                return
+            step += 1
+
+    # -- one superstep ---------------------------------------------------------------
+    async def _superstep(self, indices: list[int], step: int) -> None:
+        """Run ``indices`` reading the state as it was at the start, then write."""
+        if len(indices) == 1:
+            i = indices[0]
+            self._apply(i, await self._node(i, step))
+            return
+        nodes = self.plan.nodes
+        overlapping = sum(1 for i in indices if nodes[i].may_suspend)
+        results: dict[int, Any] = {}
+        try:
+            if self.call.concurrent and overlapping >= 2:
+                await self._concurrently(indices, step, results)
+            else:
+                for i in indices:
+                    results[i] = await self._node(i, step)
+                    if results[i] is PAUSE:
+                        break
+        finally:
+            # Outputs of nodes that finished stay, even when a sibling failed (R21).
+            for i in indices:
+                if i in results:
+                    self._apply(i, results[i])
+
+    async def _concurrently(
+        self, indices: list[int], step: int, results: dict[int, Any]
+    ) -> None:
+        await need_loop()
+        nodes = self.plan.nodes
+        failures: list[BaseException] = []
+        try:
+            async with anyio.create_task_group() as group:
+                for i in indices:
+                    if nodes[i].may_suspend:
+                        group.start_soon(self._node_task, i, step, results, failures)
+                # Inline (sync) nodes run here while the others are in flight.
+                for i in indices:
+                    if not nodes[i].may_suspend:
+                        await self._node_task(i, step, results, failures)
+        except BaseException as group_error:  # noqa: BLE001 - unwrapped, re-raised
+            # Users get the first node's own exception, never an ExceptionGroup.
+            raise _first_exception(group_error) from None
+        if failures:
+            raise failures[0]
+
+    async def _node_task(
+        self, i: int, step: int, results: dict[int, Any], failures: list[BaseException]
+    ) -> None:
+        if failures and self.fail_fast:
+            return
+        try:
+            results[i] = await self._node(i, step)
+        except Exception as exc:
+            if self.fail_fast:
+                raise  # the task group cancels the siblings (fail-fast)
+            failures.append(exc)
+
+    def _apply(self, i: int, out: Any) -> None:
+        if out is PAUSE:
+            return
+        state = self.state
+        plan = self.plan.nodes[i]
+        for name, value in zip(plan.outputs, out, strict=True):
+            if value is not MISSING:
+                state.write(i, name, value)
+        for name in plan.emit:
+            state.signal(i, name)
+        decision = self.decisions.pop(i, None)
+        if decision is not None:
+            state.write(i, "_" + plan.name, decision[0])
+            state.decide(i, decision[1])
+        if self.plan.has_gates:
+            state.discard_stale_decisions()
+
+    # -- one node --------------------------------------------------------------------
+    async def _node(self, i: int, step: int) -> Any:
+        plan = self.plan.nodes[i]
+        self.state.begin(plan)
+        span = self.call.next_span()
+        start = _now()
+        kind = plan.kind
+        inner_log: Any = None
+        decision: Any = None
+        try:
+            if kind == NodeKind.FUNCTION:
+                out = await self._function(plan)
+            elif kind == NodeKind.GRAPH:
+                out, inner_log = await self._graph(plan)
+            elif kind == NodeKind.INTERRUPT:
+                out = await self._interrupt(plan)
+            else:
+                out, decision = self._gate(plan)
+        except Exception as exc:
+            self.records.append(
+                (
+                    plan.name,
+                    step,
+                    _now() - start,
+                    "failed",
+                    exc,
+                    decision,
+                    inner_log,
+                    span,
+                )
+            )
+            self._note_failure(plan, exc)
+            raise
+        if out is PAUSE:
+            self.records.append(
+                (plan.name, step, 0, "paused", None, None, inner_log, span)
+            )
+        else:
+            self.records.append(
+                (
+                    plan.name,
+                    step,
+                    _now() - start,
+                    "completed",
+                    None,
+                    decision,
+                    inner_log,
+                    span,
+                )
+            )
+        return out
+
+    def _note_failure(self, plan: NodePlan, exc: Exception) -> None:
+        call = self.call
+        inner = call.fail_path(exc)
+        where = (
+            f"{plan.name}/{inner}"
+            if plan.kind == NodeKind.GRAPH and inner
+            else plan.name
+        )
+        if self.error_node is None:
+            self.error_node = where
+        call.failure_paths[id(exc)] = (exc, where)
+        if plan.kind != NodeKind.GRAPH:
+            notes = getattr(exc, "__notes__", ())
+            if not any(str(n).startswith(_HYPERGRAPH_NOTE) for n in notes):
+                graph = self.plan.name or "unnamed"
+                exc.add_note(
+                    f"{_HYPERGRAPH_NOTE} raised by node {self.path + plan.name!r} "
+                    f"(graph {graph!r}, run {self.run_id})"
+                )
+
+    async def _function(self, plan: NodePlan) -> tuple[Any, ...]:
+        args, kwargs = build_arguments(plan, self.state.values)
+        limiter = self.call.limiter
+        if limiter is None:
+            if not (plan.is_async or plan.blocking or plan.is_generator):
+                result = plan.func(*args, **kwargs)
+                if not is_plain(result):
+                    result = await settle(result)
+            else:
+                result = await call_body(plan, args, kwargs, self.call)
+            return split_outputs(plan, result)
+        if not limiter.try_acquire():
+            await need_loop()
+            await limiter.acquire()
+        try:
+            result = await call_body(plan, args, kwargs, self.call)
+        finally:
+            limiter.release()
+        return split_outputs(plan, result)
+
+    def _gate(self, plan: NodePlan) -> tuple[tuple[Any, ...], Any]:
+        args, kwargs = build_arguments(plan, self.state.values)
+        record, shown, targets = decide(plan, plan.func(*args, **kwargs))
+        self.decisions[plan.index] = (record, targets)
+        return (), shown
+
+    async def _interrupt(self, plan: NodePlan) -> Any:
+        state = self.state
+        outputs = plan.outputs
+        if state.ran[plan.index] == 1 and state.responses:
+            answered = all(o in state.responses for o in outputs)
+            state.responses.difference_update(outputs)
+            if answered:
+                return tuple(state.values[o] for o in outputs)
+        args, kwargs = build_arguments(plan, state.values)
+        result = plan.func(*args, **kwargs)
+        if not is_plain(result):
+            result = await settle(result)
+        if result is None:
+            self.pause = self._pause_info(plan)
+            return PAUSE
+        return _resolve_interrupt(plan, result)
+
+    def _pause_info(self, plan: NodePlan) -> PauseInfo:
+        values = self.state.values
+        inputs = {}
+        for param in plan.params:
+            value = values.get(param.value_name, MISSING)
+            if value is MISSING:
+                value = param.bound if param.bound is not MISSING else param.default
+            inputs[param.value_name] = None if value is MISSING else value
+        first = next(iter(inputs.values()), None)
+        outputs = plan.outputs
+        return PauseInfo(
+            node_name=plan.name,
+            output_param=outputs[0],
+            value=first,
+            output_params=outputs if len(outputs) > 1 else None,
+            values=inputs if len(inputs) > 1 else None,
+        )
+
+    async def _graph(self, plan: NodePlan) -> tuple[Any, Any]:
+        from hypergraph._core._batch import run_mapped_node
+
+        _, kwargs = build_arguments(plan, self.state.values)
+        if plan.mapping is not None:
+            return await run_mapped_node(self, plan, kwargs)
+        assert plan.inner is not None
+        inner = plan_for(plan.inner)
+        answers: frozenset[str] = frozenset()
+        deeper = None
+        responses = self.nested_responses
+        if responses and plan.name in responses and self.state.ran[plan.index] == 1:
+            # Answers for interrupts inside this GraphNode go in on its first run (H7).
+            kwargs.update(responses[plan.name])
+            kwargs, answers, deeper = split_responses(inner, kwargs)
+        result = await run_graph(
+            inner,
+            kwargs,
+            self.call,
+            fail_fast=True,
+            raise_errors=False,
+            max_iterations=self.max_iterations,
+            path=f"{self.path}{plan.name}/",
+            responses=answers,
+            nested_responses=deeper,
+        )
+        if result.status is RunStatus.FAILED:
+            assert result.error is not None
+            raise result.error
+        if result.status is RunStatus.PAUSED:
+            assert result.pause is not None
+            self.pause = _lift_pause(plan, result.pause)
+            return PAUSE, result.log
+        graph_node = plan.node
+        values = result.values
+        out = tuple(
+            values.get(inner, MISSING)
+            for inner in graph_node._inner_outputs  # type: ignore[attr-defined]
+        )
+        return out, result.log
+
+
+def _resolve_interrupt(plan: NodePlan, result: Any) -> tuple[Any, ...]:
+    """H3: one output takes the value whole; several take a dict, tuple or first."""
+    outputs = plan.outputs
+    if len(outputs) == 1:
+        return (result,)
+    if isinstance(result, dict):
+        if set(result) != set(outputs):
+            raise ValueError(
+                f"Interrupt {plan.name!r} returned a dict with keys {sorted(result)}, "
+                f"but its outputs are {list(outputs)}.\n\nHow to fix: return a dict "
+                "with exactly the output names as keys."
+            )
+        return tuple(result[o] for o in outputs)
+    if isinstance(result, tuple) and len(result) == len(outputs):
+        return result
+    return (result,) + (MISSING,) * (len(outputs) - 1)
+
+
+def _lift_pause(plan: NodePlan, inner: PauseInfo) -> PauseInfo:
+    """Express a nested pause in the outer graph's names (H5)."""
+    graph_node = plan.node
+    renames = {
+        inner_name: outer
+        for outer, inner_name in graph_node.output_pairs  # type: ignore[attr-defined]
+    }
+    output_param = inner.output_param
+    if "/" not in inner.node_name:
+        output_param = renames.get(output_param, output_param)
+    return PauseInfo(
+        node_name=f"{plan.name}/{inner.node_name}",
+        output_param=output_param,
+        value=inner.value,
+        output_params=inner.output_params,
+        values=inner.values,
+    )
+
+
+def _first_exception(error: BaseException) -> BaseException:
+    """Unwrap a task group's exception group to the first real failure (B31)."""
+    if isinstance(error, BaseExceptionGroup):
+        for inner in error.exceptions:
+            if not isinstance(inner, anyio.get_cancelled_exc_class()):
+                return _first_exception(inner)
+        return _first_exception(error.exceptions[0])
+    return error
+
+
+async def run_graph(
+    plan: Plan,
+    inputs: dict[str, Any],
+    call: CallContext,
+    *,
+    fail_fast: bool,
+    raise_errors: bool,
+    max_iterations: int,
+    run_id: str | None = None,
+    workflow_id: str | None = None,
+    on_missing: str = "ignore",
+    path: str = "",
+    responses: frozenset[str] | set[str] = frozenset(),
+    nested_responses: dict[str, dict[str, Any]] | None = None,
+) -> RunResult:
+    """Run ``plan`` once with ``inputs`` (already validated) and return its result.
+
+    With ``raise_errors`` a node's exception propagates unchanged; otherwise the
+    run returns a FAILED result carrying it. ``fail_fast`` picks the scheduling:
+    cancel in-flight siblings on the first failure, or let them finish.
+    """
+    start = _now()
+    run_id = run_id or new_run_id()
+    state = RunState(plan, inputs)
+    if responses:
+        state.responses.update(responses)
+    run = Run(
+        plan,
+        state,
+        call,
+        run_id=run_id,
+        fail_fast=fail_fast,
+        max_iterations=max_iterations,
+        path=path,
+        nested_responses=nested_responses,
+    )
+    error: BaseException | None = None
+    values: dict[str, Any] = {}
+    try:
+        if plan.levels is not None:
+            await run.run_levels(plan.levels)
+        else:
+            await run.run_supersteps()
+        values = state.result_values()
+        if on_missing != "ignore" and run.pause is None:
+            _check_missing(plan, values, on_missing)
+    except Exception as exc:
+        if raise_errors:
+            raise
+        error = exc
+        values = state.result_values()
+    if error is not None:
+        status = RunStatus.FAILED
+    elif run.pause is not None:
+        status = RunStatus.PAUSED
+    else:
+        status = RunStatus.COMPLETED
+    log = RunLog(
+        plan.name,
+        run_id,
+        (_now() - start) / 1e6,
+        raw=run.records,
+        span_prefix=call.span_prefix,
+    )
+    return RunResult(
+        values=values,
+        status=status,
+        run_id=run_id,
+        workflow_id=workflow_id,
+        error=error,
+        pause=run.pause,
+        log=log,
+        error_node=run.error_node if error is not None else None,
+    )
+
+
+def _check_missing(plan: Plan, values: dict[str, Any], on_missing: str) -> None:
+    if plan.selected is None:
+        return
+    missing = [name for name in plan.selected if name not in values]
+    if not missing:
+        return
+    message = (
+        f"Selected output(s) {missing} were not produced by this run (a branch not "
+        "taken, or a node that did not run)."
+    )
+    if on_missing == "error":
+        raise ValueError(
+            message + "\n\nHow to fix: check the routing, or use on_missing='ignore'."
+        )
+    import warnings
+
+    warnings.warn(message, UserWarning, stacklevel=4)

@@ -1,0 +1,1 @@
+"""The blocking shim: SyncRunner adapts the async core to synchronous callers."""

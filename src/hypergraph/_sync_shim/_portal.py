@@ -1,0 +1,143 @@
+"""The only code that enters an event loop from synchronous code.
+
+A ``Portal`` keeps one event loop per calling thread and reuses it for every call
+(no new loop per call). When the calling thread is already running a loop (a
+notebook), the call runs on the portal's private background thread instead and
+the caller blocks until it is done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from hypergraph._core._context import CURRENT_CALL
+from hypergraph.exceptions import IncompatibleRunnerError
+
+if TYPE_CHECKING:
+    from collections.abc import Coroutine
+
+__all__ = ("Portal",)
+
+T = TypeVar("T")
+
+
+class _Background:
+    """A daemon thread running one event loop forever (for callers inside a loop)."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        ready = threading.Event()
+        self.thread = threading.Thread(
+            target=self._serve, args=(ready,), name="hypergraph-portal", daemon=True
+        )
+        self.thread.start()
+        ready.wait()
+
+    def _serve(self, ready: threading.Event) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.call_soon(ready.set)
+        self.loop.run_forever()
+
+    def call(self, coro: Coroutine[Any, Any, T]) -> T:
+        finished = threading.Event()
+        tasks: list[asyncio.Task[T]] = []
+
+        def start() -> None:
+            task = self.loop.create_task(coro)
+            task.add_done_callback(lambda _: finished.set())
+            tasks.append(task)
+
+        self.loop.call_soon_threadsafe(start)
+        try:
+            finished.wait()
+        except BaseException:
+            # Ctrl-C while we wait: cancel the call on the loop and wait until it
+            # has unwound, so no node keeps running behind the caller's back.
+            self.loop.call_soon_threadsafe(lambda: tasks and tasks[0].cancel())
+            finished.wait()
+            raise
+        return tasks[0].result()
+
+    def close(self) -> None:
+        if self.loop.is_closed():
+            return
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=5)
+        if not self.loop.is_running():
+            self.loop.close()
+
+
+class Portal:
+    """Blocking entry into the async core, reusing one loop per calling thread."""
+
+    def __init__(self) -> None:
+        self._loops: dict[int, asyncio.AbstractEventLoop] = {}
+        self._lock = threading.Lock()
+        self._background: _Background | None = None
+
+    def call(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run ``coro`` to completion and return its result (or raise its error).
+
+        Raises:
+            IncompatibleRunnerError: called from a node running on an engine loop.
+        """
+        current = CURRENT_CALL.get()
+        if current is not None and current.loop_thread == threading.get_ident():
+            coro.close()
+            raise IncompatibleRunnerError(
+                "SyncRunner was called from inside a node that runs on hypergraph's "
+                "event loop; blocking that loop to wait for itself would deadlock.\n\n"
+                "How to fix: make the node async and `await AsyncRunner().run(...)` "
+                "instead, or mark the node blocking=True so it runs in a thread."
+            )
+        if asyncio._get_running_loop() is not None:
+            return self._background_loop().call(coro)
+        return self._run_here(coro)
+
+    def _background_loop(self) -> _Background:
+        with self._lock:
+            if self._background is None:
+                self._background = _Background()
+            return self._background
+
+    def _loop(self) -> asyncio.AbstractEventLoop:
+        ident = threading.get_ident()
+        loop = self._loops.get(ident)
+        if loop is None or loop.is_closed():
+            loop = asyncio.new_event_loop()
+            with self._lock:
+                self._loops[ident] = loop
+        return loop
+
+    def _run_here(self, coro: Coroutine[Any, Any, T]) -> T:
+        loop = self._loop()
+        task = loop.create_task(coro)
+        try:
+            return loop.run_until_complete(task)
+        except BaseException:
+            # Ctrl-C lands in the loop, not in the task: cancel the task and let it
+            # unwind (fail-fast, processor shutdown, checkpoint finalisation) before
+            # the KeyboardInterrupt continues to the caller.
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(BaseException):  # the original error wins
+                    loop.run_until_complete(task)
+            raise
+
+    def close(self) -> None:
+        """Close every loop this portal created (idempotent)."""
+        with self._lock:
+            loops = list(self._loops.values())
+            self._loops.clear()
+            background, self._background = self._background, None
+        for loop in loops:
+            if not loop.is_running() and not loop.is_closed():
+                try:
+                    loop.run_until_complete(loop.shutdown_asyncgens())
+                finally:
+                    loop.close()
+        if background is not None:
+            background.close()
