@@ -187,10 +187,10 @@ def _defaults_equal(a: object, b: object) -> bool:
     if a is b:
         return True
     try:
-        result = a == b
+        result: Any = a == b
         if isinstance(result, bool):
             return result
-        return bool(all(result))  # type: ignore[call-overload]  # array-likes
+        return bool(all(result))  # array-likes compare element-wise
     except Exception:  # noqa: BLE001 - a failing comparison counts as unequal
         return False
 

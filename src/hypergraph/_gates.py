@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, NoReturn, Self
+from typing import Any, NoReturn, Self, cast
 
 from hypergraph._naming import as_name_tuple
 from hypergraph._node import FunctionBackedNode, HyperNode, _func_name, _FunctionInfo
@@ -61,7 +61,7 @@ def _check_gate_function(func: Callable[..., Any], kind: str) -> _FunctionInfo:
 
 def _normalise_target(target: object, what: str) -> Target:
     if target is END:
-        return END
+        return cast("Target", target)
     if isinstance(target, HyperNode):
         return target.name
     if target == "END":

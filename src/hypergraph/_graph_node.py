@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal
 
 from hypergraph._node import HyperNode
 
@@ -316,20 +316,16 @@ class GraphNode(HyperNode):
     @property
     def map_clone(self) -> bool | list[str]:
         """The clone setting of a mapped node, with current names."""
-        if self._map is None or isinstance(self._map.clone, bool):
-            return False if self._map is None else self._map.clone
+        if self._map is None:
+            return False
+        if isinstance(self._map.clone, bool):
+            return self._map.clone
         return [self._inputs[self._inner_inputs.index(c)] for c in self._map.clone]
 
     @property
     def mapping(self) -> MapConfig | None:
         """The mapping configuration in inner names (engine use)."""
         return self._map
-
-    def with_outputs(
-        self, mapping: dict[str, str] | None = None, /, **renames: str
-    ) -> Self:
-        """Return a copy with outputs (data or emit) renamed."""
-        return super().with_outputs(mapping, **renames)
 
     def __repr__(self) -> str:
         return (

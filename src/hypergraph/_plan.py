@@ -71,7 +71,7 @@ def _is_immutable(value: object) -> bool:
     if isinstance(value, _IMMUTABLE_TYPES):
         return True
     if type(value) is tuple:
-        return all(_is_immutable(v) for v in value)  # type: ignore[attr-defined]
+        return all(_is_immutable(v) for v in value)
     return False
 
 
@@ -107,6 +107,8 @@ class NodePlan:
     blocking: bool
     takes_slot: bool  # counts against max_concurrency (function bodies only)
     may_suspend: bool  # worth running in a task when siblings can overlap
+    inline: bool  # a plain sync function: called directly on the loop thread
+    simple_args: tuple[tuple[str, str], ...] | None  # (arg, value) when keyword-only
     preds: tuple[int, ...] = ()  # data and ordering predecessors (not itself)
     controllers: tuple[int, ...] = ()  # gates that can activate this node
     targets: tuple[int, ...] = ()  # gate only: target node indices
@@ -160,6 +162,11 @@ class Plan:
         )
         self.may_suspend = any(n.may_suspend for n in self.nodes)
         self.levels = self._static_levels(graph)
+        # In a plain DAG without GraphNodes every node runs exactly once: no
+        # readiness checks are needed on the level path.
+        self.all_run = self.levels is not None and not any(
+            n.kind == NodeKind.GRAPH for n in self.nodes
+        )
 
     # -- wiring --------------------------------------------------------------
     def _link(self, structure: Any) -> None:
@@ -358,6 +365,11 @@ def _node_plan(index: int, node: HyperNode, bound: dict[str, Any]) -> NodePlan:
         blocking=node.blocking,
         takes_slot=kind == NodeKind.FUNCTION,
         may_suspend=may_suspend,
+        inline=kind == NodeKind.FUNCTION
+        and not (node.is_async or node.is_generator or node.blocking),
+        simple_args=tuple((p.arg_name, p.value_name) for p in params)
+        if keyword
+        else None,
         inner=inner,
         mapping=mapping,
     )

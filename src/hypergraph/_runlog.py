@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 __all__ = (
     "MapLog",
@@ -158,7 +158,14 @@ def _stats(records: Sequence[NodeRecord]) -> dict[str, NodeStats]:
     }
 
 
-# A raw record as the engine appends it (see RunLog.from_raw).
+class SpanSource(Protocol):
+    """Where a log finds its call's span-id prefix (computed once, on demand)."""
+
+    @property
+    def span_prefix(self) -> str: ...
+
+
+# A raw record as the engine appends it.
 RawRecord = tuple[
     str,  # node name
     int,  # superstep
@@ -174,21 +181,10 @@ RawRecord = tuple[
 class RunLog:
     """The trace of one run: its node records in completion order.
 
-    Built lazily from the engine's raw records; immutable once created.
+    Built lazily from the engine's raw records; read-only.
     """
 
-    __slots__ = (
-        "_raw",
-        "_span_prefix",
-        "_steps",
-        "graph_name",
-        "run_id",
-        "total_duration_ms",
-    )
-
-    graph_name: str
-    run_id: str
-    total_duration_ms: float
+    __slots__ = ("_graph_name", "_raw", "_run_id", "_spans", "_steps", "_total_ms")
 
     def __init__(
         self,
@@ -198,25 +194,36 @@ class RunLog:
         steps: Sequence[NodeRecord] | None = None,
         *,
         raw: list[RawRecord] | None = None,
-        span_prefix: str = "",
+        spans: SpanSource | None = None,
     ) -> None:
-        setter = object.__setattr__
-        setter(self, "graph_name", graph_name)
-        setter(self, "run_id", run_id)
-        setter(self, "total_duration_ms", round(total_duration_ms, 3))
-        setter(self, "_steps", None if steps is None else tuple(steps))
-        setter(self, "_raw", raw)
-        setter(self, "_span_prefix", span_prefix)
+        self._graph_name = graph_name
+        self._run_id = run_id
+        self._total_ms = total_duration_ms
+        self._steps = None if steps is None else tuple(steps)
+        self._raw = raw
+        self._spans = spans
 
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"RunLog is immutable; cannot set {name!r}")
+    @property
+    def graph_name(self) -> str:
+        """Name of the graph that ran (``""`` when unnamed)."""
+        return self._graph_name
+
+    @property
+    def run_id(self) -> str:
+        """Same as the result's ``run_id``."""
+        return self._run_id
+
+    @property
+    def total_duration_ms(self) -> float:
+        """Wall time of the run, in milliseconds (3 decimals)."""
+        return round(self._total_ms, 3)
 
     @property
     def steps(self) -> tuple[NodeRecord, ...]:
         """Node records in completion order."""
         steps: tuple[NodeRecord, ...] | None = self._steps
         if steps is None:
-            prefix = self._span_prefix
+            prefix = "" if self._spans is None else self._spans.span_prefix
             built = []
             for name, superstep, ns, status, error, decision, log, span in (
                 self._raw or ()
@@ -235,7 +242,7 @@ class RunLog:
                     )
                 )
             steps = tuple(built)
-            object.__setattr__(self, "_steps", steps)
+            self._steps = steps
         return steps
 
     @property

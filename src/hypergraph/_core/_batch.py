@@ -139,16 +139,17 @@ class _Pool:
             index = self.next_index
             self.next_index += 1
             result = await self.run_item(index)
-            pending = self.on_result(index, result)
-            if pending is not None:
-                await pending
             if self.fail_fast and result.status is RunStatus.FAILED:
+                # The failed item is raised, never delivered (B31, B93).
                 if self.first_error is None:
                     self.first_error = result.error
                     assert self.group is not None
                     # Stop everything: no new items, in-flight ones cancelled.
                     self.group.cancel_scope.cancel()
                 return
+            pending = self.on_result(index, result)
+            if pending is not None:
+                await pending
 
 
 async def run_items(
@@ -169,12 +170,12 @@ async def run_items(
     if not concurrent:
         for index in range(count):
             result = await run_item(index)
-            pending = on_result(index, result)
-            if pending is not None:
-                await pending
             if fail_fast and result.status is RunStatus.FAILED:
                 assert result.error is not None
                 raise result.error
+            pending = on_result(index, result)
+            if pending is not None:
+                await pending
         return
     await need_loop()
     pool = _Pool(count, run_item, on_result, fail_fast)

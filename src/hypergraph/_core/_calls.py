@@ -7,11 +7,10 @@ context (limiter, ids), and hand the work to the engine.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-
-import anyio
 
 from hypergraph._core._batch import (
     UNLIMITED_GUARD,
@@ -152,14 +151,13 @@ def _new_context(
     if (
         outer is not None
         and outer.limiter is not None
-        and outer.loop_thread == _thread()
+        and outer.loop_thread == threading.get_ident()
     ):
         # A runner called from inside a node shares the outer budget (B26).
         limiter = outer.limiter
-        thread_limiter = outer.thread_limiter
+        thread_limiter = outer.thread_limiter()
     elif max_concurrency is not None:
         limiter = Limiter(max_concurrency)
-        thread_limiter = anyio.CapacityLimiter(max_concurrency)
     return CallContext(
         concurrent=concurrent,
         limiter=limiter,
@@ -167,12 +165,6 @@ def _new_context(
         max_iterations=max_iterations,
         is_async_runner=is_async,
     )
-
-
-def _thread() -> int:
-    import threading
-
-    return threading.get_ident()
 
 
 async def run_call(
@@ -292,7 +284,7 @@ def prepare_map(
     )
 
 
-class _MapItems:
+class ItemRunner:
     """Runs item i of a prepared map (a named callable for the worker pool)."""
 
     __slots__ = ("on_missing", "prepared", "workflow_id")
@@ -324,6 +316,11 @@ class _MapItems:
             responses=prepared.responses,
             nested_responses=_nested_for(prepared, index),
         )
+
+
+def item_runner(prepared: PreparedMap, request: MapRequest) -> ItemRunner:
+    """The callable the worker pool uses to run item i of this map."""
+    return ItemRunner(prepared, request)
 
 
 def _nested_for(prepared: PreparedMap, index: int) -> dict[str, dict[str, Any]] | None:
@@ -361,7 +358,7 @@ async def map_call(
         limiter = prepared.call.limiter
         await run_items(
             count,
-            _MapItems(prepared, request),
+            item_runner(prepared, request),
             keep,
             concurrent=concurrent,
             workers=None if limiter is None else limiter.total,

@@ -30,6 +30,8 @@ class CallContext:
     """State shared by everything one top-level call runs."""
 
     __slots__ = (
+        "_span_prefix",
+        "_thread_limiter",
         "concurrent",
         "failure_paths",
         "is_async_runner",
@@ -37,8 +39,6 @@ class CallContext:
         "loop_thread",
         "max_iterations",
         "span_counter",
-        "span_prefix",
-        "thread_limiter",
     )
 
     def __init__(
@@ -46,21 +46,41 @@ class CallContext:
         *,
         concurrent: bool,
         limiter: Limiter | None,
-        thread_limiter: anyio.CapacityLimiter | None,
+        thread_limiter: anyio.CapacityLimiter | None = None,
         max_iterations: int,
         is_async_runner: bool,
     ) -> None:
         self.concurrent = concurrent
         self.limiter = limiter
-        self.thread_limiter = thread_limiter
+        self._thread_limiter = thread_limiter
         self.max_iterations = max_iterations
         self.is_async_runner = is_async_runner
-        self.span_prefix = new_span_prefix()
+        self._span_prefix: str | None = None
         self.span_counter = 0
         self.loop_thread = threading.get_ident()
         # id(exc) -> (exc, "outer/inner/node"): where a failure happened, so
         # error_node can be reported without wrapping the exception.
         self.failure_paths: dict[int, tuple[BaseException, str]] = {}
+
+    def thread_limiter(self) -> anyio.CapacityLimiter | None:
+        """Worker-thread budget for blocking nodes: ``max_concurrency`` tokens.
+
+        Created on first use (it needs a running event loop), and shared with
+        runner calls made from inside this call's nodes.
+        """
+        if self._thread_limiter is None and self.limiter is not None:
+            import anyio
+
+            self._thread_limiter = anyio.CapacityLimiter(self.limiter.total)
+        return self._thread_limiter
+
+    @property
+    def span_prefix(self) -> str:
+        """Eight random hex characters shared by every span id of this call."""
+        prefix = self._span_prefix
+        if prefix is None:
+            prefix = self._span_prefix = new_span_prefix()
+        return prefix
 
     def next_span(self) -> int:
         """A fresh span counter value (span id = prefix + counter)."""

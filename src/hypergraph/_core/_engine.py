@@ -86,19 +86,69 @@ class Run:
         state = self.state
         ran = state.ran
         nodes = self.plan.nodes
+        checked = not self.plan.all_run
+        inline_ok = self.call.limiter is None
         for step, level in enumerate(levels):
-            runnable = [
-                i
-                for i in level
-                if all(ran[p] for p in nodes[i].preds) and state.has_inputs(nodes[i])
-            ]
-            if not runnable:
-                return
+            if checked:
+                level = tuple(
+                    i
+                    for i in level
+                    if all(ran[p] for p in nodes[i].preds)
+                    and state.has_inputs(nodes[i])
+                )
+                if not level:
+                    return
             if step >= self.max_iterations:
                 raise InfiniteLoopError(self.max_iterations)
-            await self._superstep(runnable, step)
+            if len(level) == 1:
+                plan = nodes[level[0]]
+                if inline_ok and plan.inline:
+                    await self._inline(plan, step)
+                else:
+                    self._apply(plan.index, await self._node(plan.index, step))
+            else:
+                await self._superstep(list(level), step)
             if self.pause is not None:
                 return
+
+    async def _inline(self, plan: NodePlan, step: int) -> None:
+        """The cheapest path: a plain sync function alone in its level (no task)."""
+        state = self.state
+        values = state.values
+        i = plan.index
+        state.ran[i] += 1
+        call = self.call
+        call.span_counter += 1
+        span = call.span_counter
+        start = _now()
+        try:
+            kwargs = _direct_kwargs(plan.simple_args, values)
+            if kwargs is None:  # positional-only, *args, or a binding/default needed
+                args, kwargs = build_arguments(plan, values)
+                result = plan.func(*args, **kwargs)
+            else:
+                result = plan.func(**kwargs)
+            if not is_plain(result):
+                result = await settle(result)
+            outputs = plan.outputs
+            if len(outputs) == 1:
+                state.write(i, outputs[0], result)
+            else:
+                for name, value in zip(
+                    outputs, split_outputs(plan, result), strict=True
+                ):
+                    state.write(i, name, value)
+        except Exception as exc:
+            self.records.append(
+                (plan.name, step, _now() - start, "failed", exc, None, None, span)
+            )
+            self._note_failure(plan, exc)
+            raise
+        self.records.append(
+            (plan.name, step, _now() - start, "completed", None, None, None, span)
+        )
+        for name in plan.emit:
+            state.signal(i, name)
 
     async def run_supersteps(self) -> None:
         """General loop: gates, cycles, interrupts (R15-R20)."""
@@ -369,6 +419,18 @@ class Run:
         return out, result.log
 
 
+def _direct_kwargs(
+    simple: tuple[tuple[str, str], ...] | None, values: dict[str, Any]
+) -> dict[str, Any] | None:
+    """Keyword arguments straight from the state, or None when that is not enough."""
+    if simple is None:
+        return None
+    try:
+        return {arg: values[name] for arg, name in simple}
+    except KeyError:
+        return None
+
+
 def _resolve_interrupt(plan: NodePlan, result: Any) -> tuple[Any, ...]:
     """H3: one output takes the value whole; several take a dict, tuple or first."""
     outputs = plan.outputs
@@ -478,7 +540,7 @@ async def run_graph(
         run_id,
         (_now() - start) / 1e6,
         raw=run.records,
-        span_prefix=call.span_prefix,
+        spans=call,
     )
     return RunResult(
         values=values,

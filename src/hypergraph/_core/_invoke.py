@@ -122,7 +122,9 @@ async def call_body(
     if plan.blocking:
         await need_loop()
         bound_call = functools.partial(_call_and_drain, func, args, kwargs)
-        result = await anyio.to_thread.run_sync(bound_call, limiter=call.thread_limiter)
+        result = await anyio.to_thread.run_sync(
+            bound_call, limiter=call.thread_limiter()
+        )
         return await settle(result)
     if plan.is_async:
         await need_loop()

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, final
 
 from hypergraph._core._calls import MapRequest, RunRequest, map_call, run_call
 from hypergraph._core._inputs import UNSET
+from hypergraph._core._stream import MapStream
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -34,9 +35,15 @@ class RunnerCapabilities:
 class BaseRunner(ABC):
     """Common base of runners. Subclass it for a runner with other capabilities."""
 
+    _returns_coroutine = False
+
     def __init__(self, cache: Any = None, checkpointer: Any = None) -> None:
         self.cache = cache
         self.checkpointer = checkpointer
+        self._capabilities = RunnerCapabilities(
+            returns_coroutine=self._returns_coroutine,
+            supports_checkpointing=checkpointer is not None,
+        )
 
     @property
     @abstractmethod
@@ -51,7 +58,12 @@ class BaseRunner(ABC):
 
     @abstractmethod
     def map(
-        self, graph: Graph, values: Mapping[str, Any] | None = None, **kwargs: Any
+        self,
+        graph: Graph,
+        values: Mapping[str, Any] | None = None,
+        *,
+        map_over: str | Sequence[str],
+        **kwargs: Any,
     ) -> Any:
         """Run the graph once per item."""
 
@@ -73,13 +85,12 @@ class AsyncRunner(BaseRunner):
         6
     """
 
+    _returns_coroutine = True
+
     @property
     def capabilities(self) -> RunnerCapabilities:
         """Everything, and ``run``/``map`` return coroutines."""
-        return RunnerCapabilities(
-            returns_coroutine=True,
-            supports_checkpointing=self.checkpointer is not None,
-        )
+        return self._capabilities
 
     async def run(
         self,
@@ -180,3 +191,43 @@ class AsyncRunner(BaseRunner):
             workflow_id=workflow_id,
         )
         return await map_call(self, request, concurrent=True)
+
+    def map_iter(
+        self,
+        graph: Graph,
+        values: Mapping[str, Any] | None = None,
+        *,
+        map_over: str | Sequence[str],
+        map_mode: str = "zip",
+        clone: bool | list[str] = False,
+        select: Any = UNSET,
+        on_missing: str = "ignore",
+        entrypoint: Any = None,
+        error_handling: str = "raise",
+        max_concurrency: int | None = None,
+        event_processors: Sequence[Any] | None = None,
+        workflow_id: str | None = None,
+        **input_values: Any,
+    ) -> MapStream:
+        """Run ``graph`` once per item, yielding ``(index, RunResult)`` as items finish.
+
+        Same arguments as :meth:`map`. Use ``async for`` (ideally inside
+        ``async with runner.map_iter(...) as results:``); every check of
+        :meth:`map` happens when iteration starts.
+        """
+        request = MapRequest(
+            graph=graph,
+            values=values,
+            input_values=input_values,
+            map_over=map_over,
+            map_mode=map_mode,
+            clone=clone,
+            select=select,
+            on_missing=on_missing,
+            entrypoint=entrypoint,
+            error_handling=error_handling,
+            max_concurrency=max_concurrency,
+            event_processors=event_processors,
+            workflow_id=workflow_id,
+        )
+        return MapStream(self, request, concurrent=True)

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import threading
+from asyncio.events import _set_running_loop
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from hypergraph._core._context import CURRENT_CALL
+from hypergraph._core._context import CURRENT_CALL, LOOP_REQUEST
 from hypergraph.exceptions import IncompatibleRunnerError
 
 if TYPE_CHECKING:
@@ -78,8 +80,12 @@ class Portal:
         self._lock = threading.Lock()
         self._background: _Background | None = None
 
-    def call(self, coro: Coroutine[Any, Any, T]) -> T:
+    def call(self, coro: Coroutine[Any, Any, T], *, eager: bool = True) -> T:
         """Run ``coro`` to completion and return its result (or raise its error).
+
+        With ``eager`` the coroutine is first driven without a task, which is
+        free while it only runs plain sync code; the engine asks for the loop
+        (``need_loop``) before anything that can suspend.
 
         Raises:
             IncompatibleRunnerError: called from a node running on an engine loop.
@@ -95,7 +101,7 @@ class Portal:
             )
         if asyncio._get_running_loop() is not None:
             return self._background_loop().call(coro)
-        return self._run_here(coro)
+        return self._run_here(coro, eager=eager)
 
     def _background_loop(self) -> _Background:
         with self._lock:
@@ -112,9 +118,30 @@ class Portal:
                 self._loops[ident] = loop
         return loop
 
-    def _run_here(self, coro: Coroutine[Any, Any, T]) -> T:
+    def _run_here(self, coro: Coroutine[Any, Any, T], *, eager: bool) -> T:
         loop = self._loop()
-        task = loop.create_task(coro)
+        context = contextvars.copy_context()
+        if not eager:
+            return self._finish_on_loop(loop, loop.create_task(coro, context=context))
+        # Drive the core directly first: while every node is plain sync code it
+        # never suspends, and a whole call costs no event-loop round trip. The
+        # loop is marked as running so code inside behaves as it would on it.
+        _set_running_loop(loop)
+        try:
+            request = context.run(coro.send, None)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        finally:
+            _set_running_loop(None)
+        if request is not LOOP_REQUEST:  # pragma: no cover - engine invariant
+            coro.close()
+            raise RuntimeError(f"hypergraph engine yielded {request!r} outside a task")
+        # The core asked for the loop (an async node, a thread hop, a task group):
+        # the rest of the same call continues as a task, in the same context.
+        return self._finish_on_loop(loop, loop.create_task(coro, context=context))
+
+    @staticmethod
+    def _finish_on_loop(loop: asyncio.AbstractEventLoop, task: asyncio.Task[T]) -> T:
         try:
             return loop.run_until_complete(task)
         except BaseException:
