@@ -37,7 +37,7 @@ class Graph:
 
     Raises:
         TypeError: an element of ``nodes`` is not a node.
-        GraphConfigError: the graph cannot run as built (see ``docs/graphs.md``).
+        GraphConfigError: the graph cannot run as built (``docs/nodes-and-graphs.md``).
 
     Example:
         >>> from hypergraph import node

@@ -222,15 +222,19 @@ class GraphNode(HyperNode):
 
     # -- types -------------------------------------------------------------------
     def get_input_type(self, param: str) -> Any:
-        """Type annotation of the inner node consuming ``param`` (or None)."""
+        """Type of the inner node consuming ``param``; ``list[T]`` when mapped over."""
         if param not in self._inputs:
             return None
         inner = self.inner_input(param)
+        hint = None
         for consumer in self._graph._active_consumers(inner):
             hint = consumer.get_input_type(inner)
             if hint is not None:
-                return hint
-        return None
+                break
+        if self._map is None or inner not in self._map.params:
+            return hint
+        # A mapped input receives the whole sequence; each item gets one element.
+        return list if hint is None else list[hint]  # type: ignore[valid-type]
 
     def get_output_type(self, output: str) -> Any:
         """Type of the inner producer's output; ``list[T]`` when mapped."""

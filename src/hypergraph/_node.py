@@ -274,18 +274,19 @@ def _hash_callable(func: Callable[..., Any]) -> str:
         pass
     code = getattr(func, "__code__", None)
     if code is not None:
+        cells = []
+        for cell in getattr(func, "__closure__", None) or ():
+            try:
+                cells.append(repr(cell.cell_contents))
+            except ValueError:  # an empty closure cell
+                cells.append("<empty>")
         parts = [
             code.co_code,
             repr(code.co_consts).encode(),
             repr(getattr(func, "__defaults__", None)).encode(),
-            repr(
-                [c.cell_contents for c in (getattr(func, "__closure__", None) or ())]
-            ).encode(),
+            repr(cells).encode(),
         ]
-        try:
-            return hashlib.sha256(b"\x00".join(parts)).hexdigest()
-        except ValueError:  # an empty closure cell
-            pass
+        return hashlib.sha256(b"\x00".join(parts)).hexdigest()
     module = getattr(func, "__module__", None) or "?"
     qualname = getattr(func, "__qualname__", None) or type(func).__qualname__
     return hashlib.sha256(f"{module}:{qualname}".encode()).hexdigest()
@@ -454,7 +455,7 @@ class FunctionNode(FunctionBackedNode):
             )
         self._blocking = bool(blocking)
         self._check_signals()
-        if self._data_outputs == () and not self._emit and _declares_return(func):
+        if self._data_outputs == () and _declares_return(func):
             warnings.warn(
                 f"Function {self._name!r} has a return annotation but no "
                 "output_name, so its return value will be discarded. Pass "

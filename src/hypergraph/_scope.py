@@ -177,6 +177,6 @@ def compute_scope(
     spec = InputSpec(
         required=tuple(required),
         optional=tuple(optional),
-        bound={k: v for k, v in all_bound.items() if k in names},
+        bound={**{k: v for k, v in exposed.items() if k in names}, **bound},
     )
     return Scope(active=active, spec=spec, seeds=frozenset(seed_names))

@@ -160,9 +160,15 @@ def _candidate_links(
     by_name = {n.name: n for n in nodes}
     for src, dst, names in explicit or ():
         if names is None:
-            carried = [o for o in by_name[src].outputs if o in by_name[dst].inputs]
+            # Shared names never travel on edges; an edge between their writers
+            # only orders them (G13).
+            carried = [
+                o
+                for o in by_name[src].outputs
+                if o in by_name[dst].inputs and o not in shared
+            ]
         else:
-            carried = list(names)
+            carried = [n for n in names if n not in shared]
         links.setdefault((src, dst), set()).update(carried)
     return links
 

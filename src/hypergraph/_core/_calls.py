@@ -24,7 +24,9 @@ from hypergraph._core._inputs import (
     MAP_RESERVED,
     check_map_options,
     check_options,
+    check_reentry,
     check_run_inputs,
+    check_scope_overrides,
     check_workflow_id,
     merge_inputs,
     normalise_map_over,
@@ -172,6 +174,7 @@ async def run_call(
 ) -> RunResult:
     """Check a ``run()`` call's arguments (R6 order), then execute it."""
     inputs = merge_inputs(request.values, request.input_values)
+    check_reentry(not runner.capabilities.returns_coroutine)
     graph = _check_graph(request.graph)
     plan = _check_runner(runner, graph)
     check_options(
@@ -179,10 +182,9 @@ async def run_call(
         error_handling=request.error_handling,
         max_iterations=request.max_iterations,
         max_concurrency=request.max_concurrency,
-        select=request.select,
-        entrypoint=request.entrypoint,
     )
     check_workflow_id(request.workflow_id)
+    check_scope_overrides(select=request.select, entrypoint=request.entrypoint)
     _check_persistence_args(request, runner)
     check_run_inputs(plan, inputs)
     state_inputs, responses, nested = split_responses(plan, inputs)
@@ -230,6 +232,7 @@ def prepare_map(
 ) -> PreparedMap:
     """B1-B20: every check that must pass before any item runs."""
     inputs = merge_inputs(request.values, request.input_values, MAP_RESERVED)
+    check_reentry(not runner.capabilities.returns_coroutine)
     graph = _check_graph(request.graph)
     graph_inputs = graph.inputs.all
     map_over = normalise_map_over(request.map_over, graph_inputs)
@@ -250,10 +253,9 @@ def prepare_map(
         error_handling=request.error_handling,
         max_iterations=None,
         max_concurrency=request.max_concurrency,
-        select=request.select,
-        entrypoint=request.entrypoint,
     )
     check_workflow_id(request.workflow_id)
+    check_scope_overrides(select=request.select, entrypoint=request.entrypoint)
     plan = _check_runner(runner, graph)
     check_run_inputs(plan, inputs)
     call = _new_context(

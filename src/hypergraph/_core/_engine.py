@@ -12,6 +12,7 @@ import time
 from typing import Any, Final
 
 import anyio
+import anyio.lowlevel
 
 from hypergraph._core._context import CallContext, need_loop
 from hypergraph._core._gating import decide
@@ -181,18 +182,36 @@ class Run:
         overlapping = sum(1 for i in indices if nodes[i].may_suspend)
         results: dict[int, Any] = {}
         try:
-            if self.call.concurrent and overlapping >= 2:
+            if self.call.concurrent and overlapping:
                 await self._concurrently(indices, step, results)
             else:
-                for i in indices:
-                    results[i] = await self._node(i, step)
-                    if results[i] is PAUSE:
-                        break
+                await self._one_by_one(indices, step, results)
         finally:
             # Outputs of nodes that finished stay, even when a sibling failed (R21).
             for i in indices:
                 if i in results:
                     self._apply(i, results[i])
+
+    async def _one_by_one(
+        self, indices: list[int], step: int, results: dict[int, Any]
+    ) -> None:
+        # Concurrent execution under "continue" lets every sibling finish even
+        # when sync nodes run one after another here (R21); sequential execution
+        # and fail-fast stop at the first failure.
+        keep_going = self.call.concurrent and not self.fail_fast
+        failures: list[Exception] = []
+        for i in indices:
+            try:
+                results[i] = await self._node(i, step)
+            except Exception as exc:
+                if not keep_going:
+                    raise
+                failures.append(exc)
+                continue
+            if results[i] is PAUSE:
+                break
+        if failures:
+            raise failures[0]
 
     async def _concurrently(
         self, indices: list[int], step: int, results: dict[int, Any]
@@ -205,7 +224,9 @@ class Run:
                 for i in indices:
                     if nodes[i].may_suspend:
                         group.start_soon(self._node_task, i, step, results, failures)
-                # Inline (sync) nodes run here while the others are in flight.
+                # Let the tasks start (run until they first wait), then run the
+                # inline sync nodes here while the others are in flight.
+                await anyio.lowlevel.checkpoint()
                 for i in indices:
                     if not nodes[i].may_suspend:
                         await self._node_task(i, step, results, failures)

@@ -5,13 +5,15 @@ Everything here runs before anything executes, is emitted or is persisted.
 
 from __future__ import annotations
 
+import threading
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
+from hypergraph._core._context import CURRENT_CALL
 from hypergraph._graph_node import check_clone, check_error_handling, check_mode
 from hypergraph._naming import suggest
-from hypergraph.exceptions import MissingInputError
+from hypergraph.exceptions import IncompatibleRunnerError, MissingInputError
 
 if TYPE_CHECKING:
     from hypergraph._plan import Plan
@@ -92,10 +94,8 @@ def check_options(
     error_handling: object,
     max_iterations: object,
     max_concurrency: object,
-    select: object,
-    entrypoint: object,
 ) -> None:
-    """R6.5-R6.6 / B14-B19: option values and forbidden per-call scope overrides."""
+    """R6.5 / B15-B19: option values."""
     if on_missing not in ("ignore", "warn", "error"):
         raise ValueError(
             f"Invalid on_missing={on_missing!r}. Expected 'ignore', 'warn' or "
@@ -121,6 +121,10 @@ def check_options(
             "\n\nHow to fix: leave it unset, or pass the number of node bodies that "
             "may run at once (e.g. max_concurrency=10)."
         )
+
+
+def check_scope_overrides(*, select: object, entrypoint: object) -> None:
+    """R6.6 / B14: select and entrypoint belong to the graph, not to the call."""
     if select is not UNSET:
         raise ValueError(
             f"select={select!r} cannot be passed to a runner: the output scope is "
@@ -131,6 +135,20 @@ def check_options(
             f"entrypoint={entrypoint!r} cannot be passed to a runner: where a run "
             "starts is part of the graph.\n\nHow to fix: "
             "runner.run(graph.with_entrypoint(...), ...)."
+        )
+
+
+def check_reentry(runner_blocks: bool) -> None:
+    """R6.2a: a blocking runner called from a node on the engine's own loop thread."""
+    if not runner_blocks:
+        return
+    current = CURRENT_CALL.get()
+    if current is not None and current.loop_thread == threading.get_ident():
+        raise IncompatibleRunnerError(
+            "SyncRunner was called from inside a node that runs on hypergraph's "
+            "event loop; blocking that loop to wait for itself would deadlock.\n\n"
+            "How to fix: make the node async and `await AsyncRunner().run(...)` "
+            "instead, or mark the node blocking=True so it runs in a thread."
         )
 
 
@@ -158,8 +176,8 @@ def _internal_error(plan: Plan, key: str, inputs: Mapping[str, Any]) -> ValueErr
         for p in node.params
         if not p.has_fallback and p.value_name not in plan.internal
     ]
-    if all(name in inputs for name in needed):
-        supplied = ", ".join(repr(n) for n in needed) or "nothing"
+    if needed and all(name in inputs for name in needed):
+        supplied = ", ".join(repr(n) for n in needed)
         return ValueError(
             f"Input {key!r} conflicts with node {producer!r}, which computes it from "
             f"{supplied} (also supplied). Both cannot be the source of {key!r}.\n\n"

@@ -76,7 +76,9 @@ def build_arguments(
         if value is MISSING:
             value = _fallback(plan, param)
         kind = param.kind
-        if kind is _P.POSITIONAL_ONLY:
+        # Parameters come in signature order, so positional ones come first; a
+        # positional-or-keyword one goes by position too, or *args would clash.
+        if kind is _P.POSITIONAL_ONLY or kind is _P.POSITIONAL_OR_KEYWORD:
             args.append(value)
         elif kind is _P.VAR_POSITIONAL:
             args.extend(value)

@@ -73,7 +73,7 @@ class AsyncRunner(BaseRunner):
 
     Args:
         cache: Reserved (caching is not implemented yet).
-        checkpointer: Persist runs here (see ``docs/durability.md``).
+        checkpointer: Where runs are persisted (durable runs).
 
     Example:
         >>> import asyncio

@@ -92,16 +92,25 @@ class Portal:
         """
         current = CURRENT_CALL.get()
         if current is not None and current.loop_thread == threading.get_ident():
-            coro.close()
-            raise IncompatibleRunnerError(
-                "SyncRunner was called from inside a node that runs on hypergraph's "
-                "event loop; blocking that loop to wait for itself would deadlock.\n\n"
-                "How to fix: make the node async and `await AsyncRunner().run(...)` "
-                "instead, or mark the node blocking=True so it runs in a thread."
-            )
+            return self._refuse_reentry(coro)
         if asyncio._get_running_loop() is not None:
             return self._background_loop().call(coro)
         return self._run_here(coro, eager=eager)
+
+    @staticmethod
+    def _refuse_reentry(coro: Coroutine[Any, Any, T]) -> T:
+        """Called from a node on an engine loop: let the core's checks raise.
+
+        The core checks its arguments, then raises IncompatibleRunnerError
+        (R6 order), all before it could need a loop; nothing can run here.
+        """
+        try:
+            contextvars.copy_context().run(coro.send, None)
+        finally:
+            coro.close()
+        raise IncompatibleRunnerError(  # pragma: no cover - the core raises first
+            "SyncRunner cannot be called from inside a node on hypergraph's loop."
+        )
 
     def _background_loop(self) -> _Background:
         with self._lock:
@@ -160,11 +169,16 @@ class Portal:
             loops = list(self._loops.values())
             self._loops.clear()
             background, self._background = self._background, None
+        can_drive = asyncio._get_running_loop() is None
         for loop in loops:
-            if not loop.is_running() and not loop.is_closed():
-                try:
+            if loop.is_running() or loop.is_closed():
+                continue
+            try:
+                # Finalise async generators left suspended, when this thread can
+                # drive a loop (it cannot while it runs one of its own).
+                if can_drive:
                     loop.run_until_complete(loop.shutdown_asyncgens())
-                finally:
-                    loop.close()
+            finally:
+                loop.close()
         if background is not None:
             background.close()
