@@ -66,7 +66,15 @@ def measure(runs: int) -> list[Row]:
     ours_us = best_of(ours) / runs * 1e6
     floor_us = best_of(floor) / runs * 1e6
     runner.close()
-    return [Row("W6 SyncRunner.run, 5-node chain (per run)", ours_us, floor_us, "us", "<= 20 us")]
+    return [
+        Row(
+            "W6 SyncRunner.run, 5-node chain (per run)",
+            ours_us,
+            floor_us,
+            "us",
+            "<= 20 us",
+        )
+    ]
 
 
 if __name__ == "__main__":

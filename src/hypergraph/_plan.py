@@ -108,6 +108,7 @@ class NodePlan:
     takes_slot: bool  # counts against max_concurrency (function bodies only)
     may_suspend: bool  # worth running in a task when siblings can overlap
     inline: bool  # a plain sync function: called directly on the loop thread
+    direct_async: bool  # an ``async def`` (not a generator) taking keyword args
     simple_args: tuple[tuple[str, str], ...] | None  # (arg, value) when keyword-only
     preds: tuple[int, ...] = ()  # data and ordering predecessors (not itself)
     controllers: tuple[int, ...] = ()  # gates that can activate this node
@@ -367,6 +368,10 @@ def _node_plan(index: int, node: HyperNode, bound: dict[str, Any]) -> NodePlan:
         may_suspend=may_suspend,
         inline=kind == NodeKind.FUNCTION
         and not (node.is_async or node.is_generator or node.blocking),
+        direct_async=kind == NodeKind.FUNCTION
+        and node.is_async
+        and not node.is_generator
+        and keyword,
         simple_args=tuple((p.arg_name, p.value_name) for p in params)
         if keyword
         else None,

@@ -192,7 +192,6 @@ class RunLog:
         run_id: str,
         total_duration_ms: float,
         steps: Sequence[NodeRecord] | None = None,
-        *,
         raw: list[RawRecord] | None = None,
         spans: SpanSource | None = None,
     ) -> None:

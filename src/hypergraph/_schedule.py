@@ -7,11 +7,17 @@ are spec 02 R13-R17 and C11.
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from hypergraph._plan import MISSING, NodeKind, NodePlan, Plan
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
 __all__ = ("SIGNAL", "RunState", "values_differ")
+
+# Shared by runs without interrupt answers; only read (see Run._interrupt).
+_NO_RESPONSES: Final[set[str]] = set()
 
 SIGNAL: Final[Any] = object()  # the value stored under an emit name
 _KIND_GATES = (NodeKind.ROUTE, NodeKind.IFELSE)
@@ -42,18 +48,28 @@ class RunState:
         "writer",
     )
 
-    def __init__(self, plan: Plan, values: dict[str, Any]) -> None:
+    def __init__(
+        self, plan: Plan, values: dict[str, Any], responses: Iterable[str] = ()
+    ) -> None:
         self.plan = plan
         self.values = values
         self.versions: dict[str, int] = dict.fromkeys(values, 1)
         self.writer: dict[str, int] = {}
-        count = len(plan.nodes)
-        self.ran = [0] * count
-        self.consumed: list[dict[str, int] | None] = [None] * count
-        self.wait_seen: list[dict[str, int] | None] = [None] * count
-        self.pending: list[set[int] | None] = [None] * count
+        self.ran = [0] * len(plan.nodes)
+        # Staleness and routing bookkeeping; only the superstep loop needs it
+        # (see track()), plain DAG levels never re-run a node.
+        self.consumed: list[dict[str, int] | None] | None = None
+        self.wait_seen: list[dict[str, int] | None] = []
+        self.pending: list[set[int] | None] = []
         # top-level interrupt answers supplied with the inputs, used once each
-        self.responses: set[str] = set()
+        self.responses: set[str] = set(responses) if responses else _NO_RESPONSES
+
+    def track(self) -> None:
+        """Allocate the per-node bookkeeping the superstep loop relies on."""
+        count = len(self.ran)
+        self.consumed = [None] * count
+        self.wait_seen = [None] * count
+        self.pending = [None] * count
 
     # -- writes ------------------------------------------------------------------
     def write(self, producer: int, name: str, value: Any) -> None:
@@ -86,9 +102,13 @@ class RunState:
     def begin(self, plan: NodePlan) -> None:
         """Note what the node consumed and consume the decisions that activated it."""
         i = plan.index
+        consumed = self.consumed
+        if consumed is None:  # level path: nothing re-runs, nothing to remember
+            self.ran[i] += 1
+            return
         versions = self.versions
         if plan.stale_sources:
-            self.consumed[i] = {p: versions.get(p, 0) for p in plan.stale_sources}
+            consumed[i] = {p: versions.get(p, 0) for p in plan.stale_sources}
         if plan.wait_for:
             self.wait_seen[i] = {w: versions.get(w, 0) for w in plan.wait_for}
         for gate in plan.controllers:
@@ -140,6 +160,7 @@ class RunState:
         return True
 
     def _is_stale(self, plan: NodePlan) -> bool:
+        assert self.consumed is not None
         consumed = self.consumed[plan.index] or {}
         versions = self.versions
         writer = self.writer

@@ -40,7 +40,7 @@ from hypergraph.exceptions import IncompatibleRunnerError, MissingInputError
 from hypergraph.results import MapResult, RunResult
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Coroutine, Mapping, Sequence
 
     from hypergraph._core._runner import BaseRunner
 
@@ -296,13 +296,14 @@ class ItemRunner:
         self.on_missing = request.on_missing
         self.workflow_id = request.workflow_id
 
-    async def __call__(self, index: int) -> RunResult:
+    def __call__(self, index: int) -> Coroutine[Any, Any, RunResult]:
+        # Returns the item's coroutine directly: one frame fewer per item.
         prepared = self.prepared
         inputs = prepared.source.inputs(index)
         nested = prepared.nested
         if nested is not None:
             inputs = {k: v for k, v in inputs.items() if "." not in k}
-        return await run_graph(
+        return run_graph(
             prepared.plan,
             inputs,
             prepared.call,

@@ -34,6 +34,7 @@ class CallContext:
         "_thread_limiter",
         "concurrent",
         "failure_paths",
+        "in_task",
         "is_async_runner",
         "limiter",
         "loop_thread",
@@ -55,6 +56,8 @@ class CallContext:
         self._thread_limiter = thread_limiter
         self.max_iterations = max_iterations
         self.is_async_runner = is_async_runner
+        # Known to run inside an asyncio task (always, once need_loop() passed).
+        self.in_task = is_async_runner
         self._span_prefix: str | None = None
         self.span_counter = 0
         self.loop_thread = threading.get_ident()

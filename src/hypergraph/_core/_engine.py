@@ -38,8 +38,12 @@ _now = time.perf_counter_ns
 _HYPERGRAPH_NOTE = "hypergraph:"
 
 
-class Run:
-    """One execution of one plan. Owns the run state; nothing else mutates it."""
+class Run(RunState):
+    """One execution of one plan: the run state plus how to execute its nodes.
+
+    The scheduling rules live in the sans-I/O ``RunState`` base; this subclass
+    adds the awaiting. One object per run, mutated only by the engine.
+    """
 
     __slots__ = (
         "call",
@@ -50,26 +54,23 @@ class Run:
         "nested_responses",
         "path",
         "pause",
-        "plan",
         "records",
         "run_id",
-        "state",
     )
 
     def __init__(
         self,
         plan: Plan,
-        state: RunState,
+        inputs: dict[str, Any],
         call: CallContext,
-        *,
         run_id: str,
         fail_fast: bool,
         max_iterations: int,
         path: str,
+        responses: frozenset[str] | set[str],
         nested_responses: dict[str, dict[str, Any]] | None,
     ) -> None:
-        self.plan = plan
-        self.state = state
+        RunState.__init__(self, plan, inputs, responses)
         self.call = call
         self.run_id = run_id
         self.fail_fast = fail_fast
@@ -84,7 +85,7 @@ class Run:
     # -- loops ---------------------------------------------------------------------
     async def run_levels(self, levels: tuple[tuple[int, ...], ...]) -> None:
         """Plain DAG: every node runs once, level by level (level == superstep)."""
-        state = self.state
+        state = self
         ran = state.ran
         nodes = self.plan.nodes
         checked = not self.plan.all_run
@@ -103,8 +104,10 @@ class Run:
                 raise InfiniteLoopError(self.max_iterations)
             if len(level) == 1:
                 plan = nodes[level[0]]
-                if inline_ok and plan.inline:
+                if plan.inline and inline_ok:
                     await self._inline(plan, step)
+                elif plan.direct_async:
+                    await self._inline_async(plan, step)
                 else:
                     self._apply(plan.index, await self._node(plan.index, step))
             else:
@@ -112,9 +115,55 @@ class Run:
             if self.pause is not None:
                 return
 
+    async def _inline_async(self, plan: NodePlan, step: int) -> None:
+        """An ``async def`` node alone in its level: awaited with no extra frames."""
+        state = self
+        values = state.values
+        i = plan.index
+        state.ran[i] += 1
+        call = self.call
+        call.span_counter += 1
+        span = call.span_counter
+        if not call.in_task:
+            await need_loop()
+            call.in_task = True
+        limiter = call.limiter
+        start = _now()
+        try:
+            kwargs = _direct_kwargs(plan.simple_args, values)
+            if kwargs is None:
+                _, kwargs = build_arguments(plan, values)
+            if limiter is None:
+                result = await plan.func(**kwargs)
+            else:
+                if not limiter.try_acquire():
+                    await limiter.acquire()
+                try:
+                    result = await plan.func(**kwargs)
+                finally:
+                    limiter.release()
+            outputs = plan.outputs
+            if len(outputs) == 1:
+                state.write(i, outputs[0], result)
+            else:
+                split = split_outputs(plan, result)
+                for name, value in zip(outputs, split, strict=True):
+                    state.write(i, name, value)
+        except Exception as exc:
+            self.records.append(
+                (plan.name, step, _now() - start, "failed", exc, None, None, span)
+            )
+            self._note_failure(plan, exc)
+            raise
+        self.records.append(
+            (plan.name, step, _now() - start, "completed", None, None, None, span)
+        )
+        for name in plan.emit:
+            state.signal(i, name)
+
     async def _inline(self, plan: NodePlan, step: int) -> None:
         """The cheapest path: a plain sync function alone in its level (no task)."""
-        state = self.state
+        state = self
         values = state.values
         i = plan.index
         state.ran[i] += 1
@@ -153,7 +202,8 @@ class Run:
 
     async def run_supersteps(self) -> None:
         """General loop: gates, cycles, interrupts (R15-R20)."""
-        state = self.state
+        state = self
+        state.track()
         nodes = self.plan.nodes
         step = 0
         while True:
@@ -251,7 +301,7 @@ class Run:
     def _apply(self, i: int, out: Any) -> None:
         if out is PAUSE:
             return
-        state = self.state
+        state = self
         plan = self.plan.nodes[i]
         for name, value in zip(plan.outputs, out, strict=True):
             if value is not MISSING:
@@ -268,7 +318,7 @@ class Run:
     # -- one node --------------------------------------------------------------------
     async def _node(self, i: int, step: int) -> Any:
         plan = self.plan.nodes[i]
-        self.state.begin(plan)
+        self.begin(plan)
         span = self.call.next_span()
         start = _now()
         kind = plan.kind
@@ -338,7 +388,7 @@ class Run:
                 )
 
     async def _function(self, plan: NodePlan) -> tuple[Any, ...]:
-        args, kwargs = build_arguments(plan, self.state.values)
+        args, kwargs = build_arguments(plan, self.values)
         limiter = self.call.limiter
         if limiter is None:
             if not (plan.is_async or plan.blocking or plan.is_generator):
@@ -358,13 +408,13 @@ class Run:
         return split_outputs(plan, result)
 
     def _gate(self, plan: NodePlan) -> tuple[tuple[Any, ...], Any]:
-        args, kwargs = build_arguments(plan, self.state.values)
+        args, kwargs = build_arguments(plan, self.values)
         record, shown, targets = decide(plan, plan.func(*args, **kwargs))
         self.decisions[plan.index] = (record, targets)
         return (), shown
 
     async def _interrupt(self, plan: NodePlan) -> Any:
-        state = self.state
+        state = self
         outputs = plan.outputs
         if state.ran[plan.index] == 1 and state.responses:
             answered = all(o in state.responses for o in outputs)
@@ -381,7 +431,7 @@ class Run:
         return _resolve_interrupt(plan, result)
 
     def _pause_info(self, plan: NodePlan) -> PauseInfo:
-        values = self.state.values
+        values = self.values
         inputs = {}
         for param in plan.params:
             value = values.get(param.value_name, MISSING)
@@ -401,7 +451,7 @@ class Run:
     async def _graph(self, plan: NodePlan) -> tuple[Any, Any]:
         from hypergraph._core._batch import run_mapped_node
 
-        _, kwargs = build_arguments(plan, self.state.values)
+        _, kwargs = build_arguments(plan, self.values)
         if plan.mapping is not None:
             return await run_mapped_node(self, plan, kwargs)
         assert plan.inner is not None
@@ -409,7 +459,7 @@ class Run:
         answers: frozenset[str] = frozenset()
         deeper = None
         responses = self.nested_responses
-        if responses and plan.name in responses and self.state.ran[plan.index] == 1:
+        if responses and plan.name in responses and self.ran[plan.index] == 1:
             # Answers for interrupts inside this GraphNode go in on its first run (H7).
             kwargs.update(responses[plan.name])
             kwargs, answers, deeper = split_responses(inner, kwargs)
@@ -522,18 +572,16 @@ async def run_graph(
     """
     start = _now()
     run_id = run_id or new_run_id()
-    state = RunState(plan, inputs)
-    if responses:
-        state.responses.update(responses)
-    run = Run(
+    run = state = Run(
         plan,
-        state,
+        inputs,
         call,
-        run_id=run_id,
-        fail_fast=fail_fast,
-        max_iterations=max_iterations,
-        path=path,
-        nested_responses=nested_responses,
+        run_id,
+        fail_fast,
+        max_iterations,
+        path,
+        responses,
+        nested_responses,
     )
     error: BaseException | None = None
     values: dict[str, Any] = {}
@@ -556,22 +604,17 @@ async def run_graph(
         status = RunStatus.PAUSED
     else:
         status = RunStatus.COMPLETED
-    log = RunLog(
-        plan.name,
-        run_id,
-        (_now() - start) / 1e6,
-        raw=run.records,
-        spans=call,
-    )
+    log = RunLog(plan.name, run_id, (_now() - start) / 1e6, None, run.records, call)
+    # Positional: this runs once per item, and keyword construction costs more.
     return RunResult(
-        values=values,
-        status=status,
-        run_id=run_id,
-        workflow_id=workflow_id,
-        error=error,
-        pause=run.pause,
-        log=log,
-        error_node=run.error_node if error is not None else None,
+        values,
+        status,
+        run_id,
+        workflow_id,
+        error,
+        run.pause,
+        log,
+        run.error_node if error is not None else None,
     )
 
 

@@ -1,0 +1,25 @@
+"""Run every benchmark and print one table: ours, floor, ratio, target.
+
+python benchmarks/run_all.py           # full sizes (about a minute)
+python benchmarks/run_all.py --small   # tiny N, checks the scripts still work
+"""
+
+from __future__ import annotations
+
+import sys
+
+import bench_batch
+import bench_memory
+import bench_w6
+from _harness import print_table
+
+
+def main(small: bool) -> None:
+    rows = bench_batch.measure(small=small)
+    rows += bench_w6.measure(100 if small else 2000)
+    rows += bench_memory.measure(2_000 if small else 100_000)
+    print_table(rows)
+
+
+if __name__ == "__main__":
+    main(small="--small" in sys.argv)
