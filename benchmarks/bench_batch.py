@@ -10,8 +10,8 @@ import asyncio
 import sys
 
 import anyio
-from _harness import Row, best_of, print_table
 
+from _harness import Row, best_of, print_table
 from hypergraph import AsyncRunner, Graph, SyncRunner, node
 
 

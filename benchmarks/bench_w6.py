@@ -11,7 +11,6 @@ from __future__ import annotations
 import sys
 
 from _harness import Row, best_of, print_table
-
 from hypergraph import Graph, SyncRunner, node
 
 
