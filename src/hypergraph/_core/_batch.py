@@ -8,20 +8,23 @@ more). Used by ``runner.map()``/``map_iter()`` and by mapped GraphNodes.
 from __future__ import annotations
 
 import copy
+import time
 from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.lowlevel
 
 from hypergraph._core._context import CallContext, need_loop
+from hypergraph._core._emit import Emitter
 from hypergraph._graph_node import check_mode
-from hypergraph._plan import MISSING, NodePlan, plan_for
+from hypergraph._ids import new_run_id
+from hypergraph._plan import MISSING, NodePlan, Plan, plan_for
 from hypergraph._runlog import MapLog
 from hypergraph.exceptions import GraphConfigError
 from hypergraph.results import RunResult, RunStatus
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Sequence
+    from collections.abc import Awaitable, Callable, Coroutine, Sequence
 
     from hypergraph._core._engine import Run
 
@@ -193,12 +196,115 @@ async def run_items(
         raise pool.first_error
 
 
+class _Tally:
+    """Counts item outcomes on their way to the real ``on_result``."""
+
+    __slots__ = ("count", "deliver", "failed", "paused")
+
+    def __init__(
+        self, count: int, deliver: Callable[[int, RunResult], Awaitable[None] | None]
+    ) -> None:
+        self.count = count
+        self.deliver = deliver
+        self.failed = 0
+        self.paused = 0
+
+    def __call__(self, index: int, result: RunResult) -> Awaitable[None] | None:
+        if result.status is RunStatus.FAILED:
+            self.failed += 1
+        elif result.status is RunStatus.PAUSED:
+            self.paused += 1
+        return self.deliver(index, result)
+
+    def outcome(self) -> tuple[RunStatus, str | None]:
+        """The batch's status for its RunEnd event (O35)."""
+        if self.failed:
+            return RunStatus.FAILED, f"{self.failed} of {self.count} items failed"
+        if self.paused:
+            return RunStatus.PAUSED, None
+        return RunStatus.COMPLETED, None
+
+
+async def run_batch(
+    call: CallContext,
+    count: int,
+    run_item: Callable[[int], Awaitable[RunResult]],
+    on_result: Callable[[int, RunResult], Awaitable[None] | None],
+    *,
+    emitter: Emitter | None,
+    workflow_id: str | None,
+    fail_fast: bool,
+) -> None:
+    """``run_items`` bracketed by the batch's map-level events when observed (O34)."""
+    workers = None if call.limiter is None else call.limiter.total
+    if emitter is None:
+        await run_items(
+            count,
+            run_item,
+            on_result,
+            concurrent=call.concurrent,
+            workers=workers,
+            fail_fast=fail_fast,
+        )
+        return
+    tally = _Tally(count, on_result)
+    start = time.perf_counter()
+    await emitter.run_start(workflow_id, is_map=True, size=count)
+    try:
+        await run_items(
+            count,
+            run_item,
+            tally,
+            concurrent=call.concurrent,
+            workers=workers,
+            fail_fast=fail_fast,
+        )
+    except anyio.get_cancelled_exc_class():
+        await emitter.cancelled((time.perf_counter() - start) * 1000)
+        raise
+    except Exception as exc:
+        await emitter.run_end(
+            RunStatus.FAILED, str(exc), (time.perf_counter() - start) * 1000
+        )
+        raise
+    status, error = tally.outcome()
+    await emitter.run_end(status, error, (time.perf_counter() - start) * 1000)
+
+
+class _MappedItem:
+    """Runs item i of a mapped GraphNode (a named callable for the pool)."""
+
+    __slots__ = ("inner", "max_iterations", "parent", "path", "run", "source")
+
+    def __init__(
+        self, run: Run, inner: Plan, source: ItemSource, path: str, parent: str | None
+    ) -> None:
+        self.run = run
+        self.inner = inner
+        self.source = source
+        self.path = path
+        self.parent = parent
+
+    def __call__(self, index: int) -> Coroutine[Any, Any, RunResult]:
+        from hypergraph._core._engine import run_graph
+
+        run = self.run
+        return run_graph(
+            self.inner,
+            self.source.inputs(index),
+            run.call,
+            fail_fast=True,
+            raise_errors=False,
+            max_iterations=run.max_iterations,
+            path=self.path,
+            parent_span=self.parent,
+        )
+
+
 async def run_mapped_node(
-    run: Run, plan: NodePlan, kwargs: dict[str, Any]
+    run: Run, plan: NodePlan, kwargs: dict[str, Any], parent: str | None
 ) -> tuple[Any, Any]:
     """Execute a mapped GraphNode: one inner run per item, outputs as aligned lists."""
-    from hypergraph._core._engine import run_graph
-
     mapping = plan.mapping
     assert mapping is not None
     assert plan.inner is not None
@@ -206,11 +312,10 @@ async def run_mapped_node(
     source = ItemSource(kwargs, mapping.params, mapping.mode, mapping.clone)
     call: CallContext = run.call
     inner = plan_for(plan.inner)
-    limiter = call.limiter
     if (
         call.concurrent
         and call.is_async_runner
-        and limiter is None
+        and call.limiter is None
         and source.count > UNLIMITED_GUARD
     ):
         raise ValueError(
@@ -218,28 +323,17 @@ async def run_mapped_node(
             f"max_concurrency or keep inputs at <= {UNLIMITED_GUARD}."
         )
     results: list[RunResult | None] = [None] * source.count
-    path = f"{run.path}{plan.name}/"
-
-    async def run_item(index: int) -> RunResult:
-        return await run_graph(
-            inner,
-            source.inputs(index),
-            call,
-            fail_fast=True,
-            raise_errors=False,
-            max_iterations=run.max_iterations,
-            path=path,
-        )
-
-    def keep(index: int, result: RunResult) -> None:
-        results[index] = result
-
-    await run_items(
+    emitter = None
+    if call.events is not None:
+        emitter = Emitter(call, new_run_id(), inner.name, parent)
+        parent = emitter.span
+    await run_batch(
+        call,
         source.count,
-        run_item,
-        keep,
-        concurrent=call.concurrent,
-        workers=None if limiter is None else limiter.total,
+        _MappedItem(run, inner, source, f"{run.path}{plan.name}/", parent),
+        Keep(results),
+        emitter=emitter,
+        workflow_id=None,
         fail_fast=mapping.error_handling == "raise",
     )
     graph_node = plan.node
@@ -257,6 +351,18 @@ async def run_mapped_node(
     map_log = MapLog(inner.name, total, logs)
     out = tuple(columns) if columns else ()
     return out, map_log
+
+
+class Keep:
+    """Stores each item's result at its index."""
+
+    __slots__ = ("results",)
+
+    def __init__(self, results: list[RunResult | None]) -> None:
+        self.results = results
+
+    def __call__(self, index: int, result: RunResult) -> None:
+        self.results[index] = result
 
 
 def _check_mapped_values(

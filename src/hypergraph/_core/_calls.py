@@ -12,13 +12,17 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import anyio
+
 from hypergraph._core._batch import (
     UNLIMITED_GUARD,
     ItemSource,
+    Keep,
     check_sequence,
-    run_items,
+    run_batch,
 )
-from hypergraph._core._context import CURRENT_CALL, CallContext
+from hypergraph._core._context import CURRENT_CALL, CallContext, need_loop
+from hypergraph._core._emit import Emitter
 from hypergraph._core._engine import run_graph
 from hypergraph._core._inputs import (
     MAP_RESERVED,
@@ -33,6 +37,7 @@ from hypergraph._core._inputs import (
     split_responses,
 )
 from hypergraph._core._limiter import Limiter
+from hypergraph._events import EventDispatcher
 from hypergraph._graph import Graph
 from hypergraph._ids import child_workflow_id, new_run_id
 from hypergraph._plan import Plan, plan_for
@@ -146,6 +151,7 @@ def _new_context(
     max_concurrency: int | None,
     is_async: bool,
     max_iterations: int,
+    processors: Sequence[Any] | None,
 ) -> CallContext:
     outer = CURRENT_CALL.get()
     limiter: Limiter | None = None
@@ -166,7 +172,22 @@ def _new_context(
         thread_limiter=thread_limiter,
         max_iterations=max_iterations,
         is_async_runner=is_async,
+        events=EventDispatcher(processors) if processors else None,
     )
+
+
+async def finish_call(call: CallContext) -> None:
+    """Shut the call's processors down once, after its final event (O44)."""
+    events = call.events
+    if events is None:
+        return
+    # Shielded: shutdown runs even when the call is being cancelled.
+    with anyio.CancelScope(shield=True):
+        if events.has_async:
+            await need_loop()
+            await events.shutdown_async()
+        else:
+            events.shutdown()
 
 
 async def run_call(
@@ -194,6 +215,7 @@ async def run_call(
         max_concurrency=request.max_concurrency,
         is_async=runner.capabilities.returns_coroutine,
         max_iterations=max_iterations,
+        processors=request.event_processors,
     )
     token = CURRENT_CALL.set(call)
     try:
@@ -212,6 +234,7 @@ async def run_call(
         )
     finally:
         CURRENT_CALL.reset(token)
+        await finish_call(call)
 
 
 @dataclass(slots=True)
@@ -225,6 +248,13 @@ class PreparedMap:
     responses: frozenset[str]
     nested: dict[str, dict[str, Any]] | None
     fail_fast: bool
+    run_id: str
+    emitter: Emitter | None
+
+    @property
+    def item_parent(self) -> str | None:
+        """Span id the items' runs hang under (the map-level span)."""
+        return None if self.emitter is None else self.emitter.span
 
 
 def prepare_map(
@@ -263,6 +293,7 @@ def prepare_map(
         max_concurrency=request.max_concurrency,
         is_async=runner.capabilities.returns_coroutine,
         max_iterations=DEFAULT_MAX_ITERATIONS,
+        processors=request.event_processors,
     )
     if (
         concurrent
@@ -275,6 +306,7 @@ def prepare_map(
             f"max_concurrency or keep inputs at <= {UNLIMITED_GUARD}."
         )
     _, responses, nested = split_responses(plan, dict.fromkeys(inputs))
+    run_id = new_run_id()
     return PreparedMap(
         plan=plan,
         source=source,
@@ -283,6 +315,8 @@ def prepare_map(
         responses=responses,
         nested=nested,
         fail_fast=request.error_handling == "raise",
+        run_id=run_id,
+        emitter=None if call.events is None else Emitter(call, run_id, plan.name, None),
     )
 
 
@@ -318,6 +352,7 @@ class ItemRunner:
             on_missing=self.on_missing,
             responses=prepared.responses,
             nested_responses=_nested_for(prepared, index),
+            parent_span=prepared.item_parent,
         )
 
 
@@ -352,26 +387,23 @@ async def map_call(
             workflow_id=request.workflow_id,
         )
     results: list[RunResult | None] = [None] * count
-
-    def keep(index: int, result: RunResult) -> None:
-        results[index] = result
-
     token = CURRENT_CALL.set(prepared.call)
     try:
-        limiter = prepared.call.limiter
-        await run_items(
+        await run_batch(
+            prepared.call,
             count,
             item_runner(prepared, request),
-            keep,
-            concurrent=concurrent,
-            workers=None if limiter is None else limiter.total,
+            Keep(results),
+            emitter=prepared.emitter,
+            workflow_id=request.workflow_id,
             fail_fast=prepared.fail_fast,
         )
     finally:
         CURRENT_CALL.reset(token)
+        await finish_call(prepared.call)
     return MapResult(
         [r for r in results if r is not None],
-        run_id=new_run_id(),
+        run_id=prepared.run_id,
         total_duration_ms=(time.perf_counter() - start) * 1000,
         map_over=prepared.map_over,
         map_mode=request.map_mode,

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import anyio
 
     from hypergraph._core._limiter import Limiter
+    from hypergraph._events import EventDispatcher
 
 __all__ = ("LOOP_REQUEST", "CURRENT_CALL", "CallContext", "need_loop")
 
@@ -33,6 +34,7 @@ class CallContext:
         "_span_prefix",
         "_thread_limiter",
         "concurrent",
+        "events",
         "failure_paths",
         "in_task",
         "is_async_runner",
@@ -50,8 +52,12 @@ class CallContext:
         thread_limiter: anyio.CapacityLimiter | None = None,
         max_iterations: int,
         is_async_runner: bool,
+        events: EventDispatcher | None = None,
     ) -> None:
         self.concurrent = concurrent
+        # The call's event dispatcher, or None: without processors no event
+        # object is ever built.
+        self.events = events
         self.limiter = limiter
         self._thread_limiter = thread_limiter
         self.max_iterations = max_iterations
@@ -84,6 +90,10 @@ class CallContext:
         if prefix is None:
             prefix = self._span_prefix = new_span_prefix()
         return prefix
+
+    def span_id(self, counter: int) -> str:
+        """The 16-hex span id for a counter value of this call."""
+        return f"{self.span_prefix}{counter:08x}"
 
     def next_span(self) -> int:
         """A fresh span counter value (span id = prefix + counter)."""

@@ -15,6 +15,7 @@ import anyio
 import anyio.lowlevel
 
 from hypergraph._core._context import CallContext, need_loop
+from hypergraph._core._emit import Emitter
 from hypergraph._core._gating import decide
 from hypergraph._core._inputs import split_responses
 from hypergraph._core._invoke import (
@@ -48,6 +49,7 @@ class Run(RunState):
     __slots__ = (
         "call",
         "decisions",
+        "emitter",
         "error_node",
         "fail_fast",
         "max_iterations",
@@ -56,6 +58,7 @@ class Run(RunState):
         "pause",
         "records",
         "run_id",
+        "workflow_id",
     )
 
     def __init__(
@@ -81,6 +84,8 @@ class Run(RunState):
         self.decisions: dict[int, tuple[Any, set[int]]] = {}
         self.pause: PauseInfo | None = None
         self.error_node: str | None = None
+        self.emitter: Emitter | None = None
+        self.workflow_id: str | None = None
 
     # -- loops ---------------------------------------------------------------------
     async def run_levels(self, levels: tuple[tuple[int, ...], ...]) -> None:
@@ -89,7 +94,9 @@ class Run(RunState):
         ran = state.ran
         nodes = self.plan.nodes
         checked = not self.plan.all_run
-        inline_ok = self.call.limiter is None
+        emitter = self.emitter
+        inline_ok = self.call.limiter is None and emitter is None
+        direct_ok = emitter is None
         for step, level in enumerate(levels):
             if checked:
                 level = tuple(
@@ -102,11 +109,13 @@ class Run(RunState):
                     return
             if step >= self.max_iterations:
                 raise InfiniteLoopError(self.max_iterations)
+            if emitter is not None:
+                await emitter.superstep(step)
             if len(level) == 1:
                 plan = nodes[level[0]]
                 if plan.inline and inline_ok:
                     await self._inline(plan, step)
-                elif plan.direct_async:
+                elif plan.direct_async and direct_ok:
                     await self._inline_async(plan, step)
                 else:
                     self._apply(plan.index, await self._node(plan.index, step))
@@ -216,6 +225,8 @@ class Run(RunState):
                 if nodes[i].kind == NodeKind.INTERRUPT:
                     ready = [i]  # an interrupt runs alone in its superstep (H2)
                     break
+            if self.emitter is not None:
+                await self.emitter.superstep(step)
             await self._superstep(ready, step)
             if self.pause is not None:
                 return
@@ -320,6 +331,9 @@ class Run(RunState):
         plan = self.plan.nodes[i]
         self.begin(plan)
         span = self.call.next_span()
+        emitter = self.emitter
+        if emitter is not None:
+            await emitter.node_start(plan, span)
         start = _now()
         kind = plan.kind
         inner_log: Any = None
@@ -328,43 +342,36 @@ class Run(RunState):
             if kind == NodeKind.FUNCTION:
                 out = await self._function(plan)
             elif kind == NodeKind.GRAPH:
-                out, inner_log = await self._graph(plan)
+                out, inner_log = await self._graph(plan, span)
             elif kind == NodeKind.INTERRUPT:
                 out = await self._interrupt(plan)
             else:
                 out, decision = self._gate(plan)
         except Exception as exc:
+            elapsed = _now() - start
             self.records.append(
-                (
-                    plan.name,
-                    step,
-                    _now() - start,
-                    "failed",
-                    exc,
-                    decision,
-                    inner_log,
-                    span,
-                )
+                (plan.name, step, elapsed, "failed", exc, decision, inner_log, span)
             )
             self._note_failure(plan, exc)
+            if emitter is not None:
+                await emitter.node_error(plan, span, exc)
             raise
+        elapsed = _now() - start
         if out is PAUSE:
             self.records.append(
                 (plan.name, step, 0, "paused", None, None, inner_log, span)
             )
-        else:
-            self.records.append(
-                (
-                    plan.name,
-                    step,
-                    _now() - start,
-                    "completed",
-                    None,
-                    decision,
-                    inner_log,
-                    span,
+            if emitter is not None and kind == NodeKind.INTERRUPT:
+                assert self.pause is not None
+                await emitter.interrupt(
+                    plan, span, self.pause, self.path, self.workflow_id
                 )
-            )
+            return out
+        self.records.append(
+            (plan.name, step, elapsed, "completed", None, decision, inner_log, span)
+        )
+        if emitter is not None:
+            await emitter.node_end(plan, span, elapsed, decision, inner_log)
         return out
 
     def _note_failure(self, plan: NodePlan, exc: Exception) -> None:
@@ -448,12 +455,14 @@ class Run(RunState):
             values=inputs if len(inputs) > 1 else None,
         )
 
-    async def _graph(self, plan: NodePlan) -> tuple[Any, Any]:
+    async def _graph(self, plan: NodePlan, span: int) -> tuple[Any, Any]:
         from hypergraph._core._batch import run_mapped_node
 
         _, kwargs = build_arguments(plan, self.values)
+        # Nested runs hang under this node's span (O32, O37).
+        parent = self.call.span_id(span) if self.emitter is not None else None
         if plan.mapping is not None:
-            return await run_mapped_node(self, plan, kwargs)
+            return await run_mapped_node(self, plan, kwargs, parent)
         assert plan.inner is not None
         inner = plan_for(plan.inner)
         answers: frozenset[str] = frozenset()
@@ -473,6 +482,7 @@ class Run(RunState):
             path=f"{self.path}{plan.name}/",
             responses=answers,
             nested_responses=deeper,
+            parent_span=parent,
         )
         if result.status is RunStatus.FAILED:
             assert result.error is not None
@@ -563,6 +573,7 @@ async def run_graph(
     path: str = "",
     responses: frozenset[str] | set[str] = frozenset(),
     nested_responses: dict[str, dict[str, Any]] | None = None,
+    parent_span: str | None = None,
 ) -> RunResult:
     """Run ``plan`` once with ``inputs`` (already validated) and return its result.
 
@@ -572,7 +583,7 @@ async def run_graph(
     """
     start = _now()
     run_id = run_id or new_run_id()
-    run = state = Run(
+    run = Run(
         plan,
         inputs,
         call,
@@ -583,39 +594,91 @@ async def run_graph(
         responses,
         nested_responses,
     )
-    error: BaseException | None = None
-    values: dict[str, Any] = {}
+    if call.events is not None:
+        return await _observed(
+            run, start, raise_errors, on_missing, workflow_id, parent_span
+        )
+    error, values = await _execute(run, raise_errors, on_missing)
+    return _result(run, start, error, values, workflow_id)
+
+
+async def _execute(
+    run: Run, raise_errors: bool, on_missing: str
+) -> tuple[BaseException | None, dict[str, Any]]:
+    """Drive the run; return (error or None, values)."""
+    plan = run.plan
     try:
         if plan.levels is not None:
             await run.run_levels(plan.levels)
         else:
             await run.run_supersteps()
-        values = state.result_values()
+        values = run.result_values()
         if on_missing != "ignore" and run.pause is None:
             _check_missing(plan, values, on_missing)
     except Exception as exc:
         if raise_errors:
             raise
-        error = exc
-        values = state.result_values()
+        return exc, run.result_values()
+    return None, values
+
+
+def _result(
+    run: Run,
+    start: int,
+    error: BaseException | None,
+    values: dict[str, Any],
+    workflow_id: str | None,
+) -> RunResult:
     if error is not None:
         status = RunStatus.FAILED
     elif run.pause is not None:
         status = RunStatus.PAUSED
     else:
         status = RunStatus.COMPLETED
-    log = RunLog(plan.name, run_id, (_now() - start) / 1e6, None, run.records, call)
+    log = RunLog(
+        run.plan.name, run.run_id, (_now() - start) / 1e6, None, run.records, run.call
+    )
     # Positional: this runs once per item, and keyword construction costs more.
     return RunResult(
         values,
         status,
-        run_id,
+        run.run_id,
         workflow_id,
         error,
         run.pause,
         log,
         run.error_node if error is not None else None,
     )
+
+
+async def _observed(
+    run: Run,
+    start: int,
+    raise_errors: bool,
+    on_missing: str,
+    workflow_id: str | None,
+    parent_span: str | None,
+) -> RunResult:
+    """The same run, bracketed by RunStart/RunEnd events (O33)."""
+    emitter = Emitter(run.call, run.run_id, run.plan.name, parent_span)
+    run.emitter = emitter
+    run.workflow_id = workflow_id
+    await emitter.run_start(workflow_id)
+    try:
+        error, values = await _execute(run, raise_errors, on_missing)
+    except anyio.get_cancelled_exc_class():
+        await emitter.cancelled((_now() - start) / 1e6)
+        raise
+    except Exception as exc:
+        await emitter.run_end(RunStatus.FAILED, str(exc), (_now() - start) / 1e6)
+        raise
+    result = _result(run, start, error, values, workflow_id)
+    await emitter.run_end(
+        result.status,
+        None if error is None else str(error),
+        (_now() - start) / 1e6,
+    )
+    return result
 
 
 def _check_missing(plan: Plan, values: dict[str, Any], on_missing: str) -> None:

@@ -16,8 +16,14 @@ from typing import TYPE_CHECKING, Any, Self
 
 import anyio
 
-from hypergraph._core._batch import run_items
-from hypergraph._core._calls import MapRequest, PreparedMap, item_runner, prepare_map
+from hypergraph._core._batch import run_batch
+from hypergraph._core._calls import (
+    MapRequest,
+    PreparedMap,
+    finish_call,
+    item_runner,
+    prepare_map,
+)
 from hypergraph._core._context import CURRENT_CALL, need_loop
 
 if TYPE_CHECKING:
@@ -96,14 +102,14 @@ class MapStream:
         token = CURRENT_CALL.set(prepared.call)
         try:
             async with send:
-                limiter = prepared.call.limiter
                 try:
-                    await run_items(
+                    await run_batch(
+                        prepared.call,
                         prepared.source.count,
                         item_runner(prepared, self._request),
                         _Deliver(send),
-                        concurrent=self._concurrent,
-                        workers=None if limiter is None else limiter.total,
+                        emitter=prepared.emitter,
+                        workflow_id=self._request.workflow_id,
                         fail_fast=prepared.fail_fast,
                     )
                 except Exception as exc:  # noqa: BLE001 - forwarded to the consumer
@@ -111,6 +117,7 @@ class MapStream:
                         await send.send(_Failure(exc))
         finally:
             CURRENT_CALL.reset(token)
+            await finish_call(prepared.call)
 
     async def __anext__(self) -> tuple[int, RunResult]:
         await self.start()
