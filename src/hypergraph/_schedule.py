@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 
 __all__ = ("SIGNAL", "RunState", "values_differ")
 
+# The writer of a value a fork's caller overrode: it makes every consumer stale.
+OVERRIDE: Final = -2
+
 # Shared by runs without interrupt answers; only read (see Run._interrupt).
 _NO_RESPONSES: Final[set[str]] = set()
 
@@ -64,8 +67,39 @@ class RunState:
         # top-level interrupt answers supplied with the inputs, used once each
         self.responses: set[str] = set(responses) if responses else _NO_RESPONSES
 
+    def restore(self, steps: Iterable[Any], overrides: dict[str, Any]) -> None:
+        """Replay stored completed steps, then a fork's overriding values (D25-D26).
+
+        ``steps`` are ``StepRecord``-like objects in execution order.
+        """
+        from hypergraph._core._lineage import decision_targets
+
+        self.track()
+        plan = self.plan
+        for step in steps:
+            i = plan.index.get(step.node_name)
+            if i is None or str(step.status) != "completed":
+                continue
+            node = plan.nodes[i]
+            self.begin(node)
+            record_name = "_" + node.name
+            for name, value in (step.values or {}).items():
+                if name == record_name:
+                    self.values[name] = value
+                    self.decide(i, decision_targets(plan, i, value))
+                else:
+                    self.write(i, name, value)
+            for name in node.emit:
+                self.signal(i, name)
+        for name, value in overrides.items():
+            self.values[name] = value
+            self.versions[name] = self.versions.get(name, 0) + 1
+            self.writer[name] = OVERRIDE
+
     def track(self) -> None:
         """Allocate the per-node bookkeeping the superstep loop relies on."""
+        if self.consumed is not None:
+            return
         count = len(self.ran)
         self.consumed = [None] * count
         self.wait_seen = [None] * count
@@ -165,11 +199,10 @@ class RunState:
         versions = self.versions
         writer = self.writer
         for param, sources in (plan.stale_sources or {}).items():
-            if (
-                sources
-                and versions.get(param, 0) != consumed.get(param, 0)
-                and writer.get(param, -1) in sources
-            ):
+            if versions.get(param, 0) == consumed.get(param, 0):
+                continue
+            source = writer.get(param, -1)
+            if source == OVERRIDE or (sources and source in sources):
                 return True
         seen = self.wait_seen[plan.index]
         if seen is not None:

@@ -13,12 +13,17 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
 __all__ = (
+    "CheckpointSerializationError",
+    "GraphChangedError",
     "GraphConfigError",
     "HypergraphError",
     "IncompatibleRunnerError",
     "InfiniteLoopError",
+    "InputOverrideRequiresForkError",
     "MissingInputError",
     "RenameError",
+    "WorkflowAlreadyCompletedError",
+    "WorkflowForkError",
 )
 
 
@@ -85,3 +90,78 @@ class MissingInputError(HypergraphError):
             "Note that bind() returns a new graph; it does not change the old one."
         )
         return "\n".join(lines)
+
+
+class CheckpointSerializationError(HypergraphError, TypeError):
+    """A node output could not be encoded by the checkpointer's serializer."""
+
+    def __init__(
+        self, run_id: str, node_name: str, output_key: str, value: object, reason: str
+    ) -> None:
+        self.run_id = run_id
+        self.node_name = node_name
+        self.output_key = output_key
+        self.value_type = type(value).__name__
+        super().__init__(
+            f"Cannot persist output {output_key!r} of node {node_name!r} in run "
+            f"{run_id!r}: a value of type {self.value_type} could not be encoded "
+            f"({reason}).\n\nHow to fix: return JSON-friendly data (dicts, lists, "
+            "strings, numbers, dataclasses), or give the checkpointer another "
+            "serializer (JsonSerializer(lossy=True) stores str(value); "
+            "PickleSerializer(allow_pickle=True) for trusted data)."
+        )
+
+
+class _LineageError(HypergraphError):
+    """Base of the errors raised by strict lineage checks."""
+
+    def __init__(self, workflow_id: str, message: str) -> None:
+        self.workflow_id = workflow_id
+        super().__init__(message)
+
+
+class GraphChangedError(_LineageError):
+    """Resuming a workflow with a graph whose structure differs from the stored one."""
+
+    def __init__(self, workflow_id: str) -> None:
+        super().__init__(
+            workflow_id,
+            f"Graph structure changed for workflow {workflow_id!r}. Fork instead of "
+            "resuming in place.\n\nHow to fix: run(graph, fork_from="
+            f"{workflow_id!r}) starts a new lineage from its state.",
+        )
+
+
+class InputOverrideRequiresForkError(_LineageError):
+    """New input values were passed while resuming a workflow."""
+
+    def __init__(self, workflow_id: str) -> None:
+        super().__init__(
+            workflow_id,
+            f"Cannot pass input values when resuming workflow {workflow_id!r}. Use "
+            "fork_from=... (or checkpoint + new workflow_id) to fork.\n\nHow to fix: "
+            f"resume with no values, or run(graph, values, fork_from={workflow_id!r}).",
+        )
+
+
+class WorkflowAlreadyCompletedError(_LineageError):
+    """Resuming a workflow that already completed."""
+
+    def __init__(self, workflow_id: str) -> None:
+        super().__init__(
+            workflow_id,
+            f"Workflow {workflow_id!r} is already completed. Fork to create a new "
+            f"lineage.\n\nHow to fix: run(graph, fork_from={workflow_id!r}) or use a "
+            "new workflow_id.",
+        )
+
+
+class WorkflowForkError(_LineageError):
+    """A fork targets a workflow id that cannot be used."""
+
+    def __init__(self, workflow_id: str) -> None:
+        super().__init__(
+            workflow_id,
+            f"Cannot fork into existing workflow {workflow_id!r}. Use a new "
+            "workflow_id.",
+        )

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import anyio.lowlevel
 
-from hypergraph._core._context import CallContext, need_loop
+from hypergraph._core._context import CallContext, first_exception, need_loop
 from hypergraph._core._emit import Emitter
 from hypergraph._graph_node import check_mode
 from hypergraph._ids import new_run_id
@@ -26,6 +26,7 @@ from hypergraph.results import RunResult, RunStatus
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Coroutine, Sequence
 
+    from hypergraph._checkpoint._store import Session
     from hypergraph._core._engine import Run
 
 __all__ = ("ItemSource", "run_items", "run_mapped_node")
@@ -182,6 +183,14 @@ async def run_items(
         return
     await need_loop()
     pool = _Pool(count, run_item, on_result, fail_fast)
+    try:
+        await _run_pool(pool, count, workers)
+    except BaseExceptionGroup as group_error:
+        # Callers get one original exception, never an ExceptionGroup (B31).
+        raise first_exception(group_error) from None
+
+
+async def _run_pool(pool: _Pool, count: int, workers: int | None) -> None:
     async with anyio.create_task_group() as group:
         pool.group = group
         if workers is not None:
@@ -225,6 +234,33 @@ class _Tally:
         return RunStatus.COMPLETED, None
 
 
+class _Committing:
+    """After each item, nudge the session's writer (group commit) and yield to it."""
+
+    __slots__ = ("deliver", "session")
+
+    def __init__(
+        self,
+        session: Session,
+        deliver: Callable[[int, RunResult], Awaitable[None] | None],
+    ) -> None:
+        self.session = session
+        self.deliver = deliver
+
+    async def __call__(self, index: int, result: RunResult) -> None:
+        session = self.session
+        session.wake()
+        if session.backlogged:
+            await session.flush()  # back-pressure: the writer fell far behind
+        else:
+            # Let the writer hand its group to the database thread; items keep
+            # running while the commit happens there.
+            await anyio.lowlevel.checkpoint()
+        pending = self.deliver(index, result)
+        if pending is not None:
+            await pending
+
+
 async def run_batch(
     call: CallContext,
     count: int,
@@ -234,41 +270,84 @@ async def run_batch(
     emitter: Emitter | None,
     workflow_id: str | None,
     fail_fast: bool,
+    size: int | None = None,
+    prelude: Callable[[], Awaitable[None]] | None = None,
+    session: Session | None = None,
 ) -> None:
-    """``run_items`` bracketed by the batch's map-level events when observed (O34)."""
-    workers = None if call.limiter is None else call.limiter.total
-    if emitter is None:
-        await run_items(
-            count,
-            run_item,
-            on_result,
-            concurrent=call.concurrent,
-            workers=workers,
-            fail_fast=fail_fast,
-        )
-        return
-    tally = _Tally(count, on_result)
+    """``run_items`` with map-level events (O34) and group commit when persisted.
+
+    ``size`` is the batch's item count for events when some items were restored
+    instead of run (``count`` is what actually runs); ``prelude`` runs right after
+    the map-level start (it emits the restored items' events).
+    """
     start = time.perf_counter()
-    await emitter.run_start(workflow_id, is_map=True, size=count)
+    tally = _Tally(size if size is not None else count, on_result)
+    deliver: Callable[[int, RunResult], Awaitable[None] | None] = tally
+    if session is not None:
+        deliver = _Committing(session, tally)
+    if emitter is not None:
+        await emitter.run_start(workflow_id, is_map=True, size=tally.count)
     try:
-        await run_items(
-            count,
-            run_item,
-            tally,
-            concurrent=call.concurrent,
-            workers=workers,
-            fail_fast=fail_fast,
-        )
+        if prelude is not None:
+            await prelude()
+        if session is None:
+            await _pool(call, count, run_item, deliver, fail_fast)
+        else:
+            await _pool_with_writer(call, count, run_item, deliver, fail_fast, session)
     except anyio.get_cancelled_exc_class():
-        await emitter.cancelled((time.perf_counter() - start) * 1000)
+        if emitter is not None:
+            await emitter.cancelled((time.perf_counter() - start) * 1000)
         raise
     except Exception as exc:
-        await emitter.run_end(
-            RunStatus.FAILED, str(exc), (time.perf_counter() - start) * 1000
-        )
+        if emitter is not None:
+            await emitter.run_end(
+                RunStatus.FAILED, str(exc), (time.perf_counter() - start) * 1000
+            )
         raise
-    status, error = tally.outcome()
-    await emitter.run_end(status, error, (time.perf_counter() - start) * 1000)
+    if emitter is not None:
+        status, error = tally.outcome()
+        await emitter.run_end(status, error, (time.perf_counter() - start) * 1000)
+
+
+async def _pool(
+    call: CallContext,
+    count: int,
+    run_item: Callable[[int], Awaitable[RunResult]],
+    deliver: Callable[[int, RunResult], Awaitable[None] | None],
+    fail_fast: bool,
+) -> None:
+    await run_items(
+        count,
+        run_item,
+        deliver,
+        concurrent=call.concurrent,
+        workers=None if call.limiter is None else call.limiter.total,
+        fail_fast=fail_fast,
+    )
+
+
+async def _pool_with_writer(
+    call: CallContext,
+    count: int,
+    run_item: Callable[[int], Awaitable[RunResult]],
+    deliver: Callable[[int, RunResult], Awaitable[None] | None],
+    fail_fast: bool,
+    session: Session,
+) -> None:
+    """The pool beside the session's writer task, which commits in groups."""
+    await need_loop()
+    try:
+        async with anyio.create_task_group() as group:
+            group.start_soon(session.writer)
+            try:
+                await _pool(call, count, run_item, deliver, fail_fast)
+            finally:
+                # Shielded: what finished must be committed even when the batch
+                # fails or is cancelled (D37, D38).
+                with anyio.CancelScope(shield=True):
+                    await session.stop_writer()
+    except BaseExceptionGroup as group_error:
+        raise first_exception(group_error) from None
 
 
 class _MappedItem:

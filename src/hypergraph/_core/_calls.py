@@ -181,13 +181,13 @@ async def finish_call(call: CallContext) -> None:
     events = call.events
     if events is None:
         return
+    if not events.has_async:
+        events.shutdown()
+        return
+    await need_loop()
     # Shielded: shutdown runs even when the call is being cancelled.
     with anyio.CancelScope(shield=True):
-        if events.has_async:
-            await need_loop()
-            await events.shutdown_async()
-        else:
-            events.shutdown()
+        await events.shutdown_async()
 
 
 async def run_call(

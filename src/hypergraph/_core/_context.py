@@ -14,17 +14,23 @@ import types
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Final
 
+import anyio
+
 from hypergraph._ids import new_span_prefix
 
 if TYPE_CHECKING:
     from collections.abc import Generator
 
-    import anyio
-
     from hypergraph._core._limiter import Limiter
     from hypergraph._events import EventDispatcher
 
-__all__ = ("LOOP_REQUEST", "CURRENT_CALL", "CallContext", "need_loop")
+__all__ = (
+    "CURRENT_CALL",
+    "LOOP_REQUEST",
+    "CallContext",
+    "first_exception",
+    "need_loop",
+)
 
 
 class CallContext:
@@ -132,3 +138,13 @@ def need_loop() -> Generator[Any, None, None]:
     """
     if asyncio.current_task() is None:
         yield LOOP_REQUEST
+
+
+def first_exception(error: BaseException) -> BaseException:
+    """Unwrap a task group's exception group to the first real failure (B31)."""
+    if isinstance(error, BaseExceptionGroup):
+        for inner in error.exceptions:
+            if not isinstance(inner, anyio.get_cancelled_exc_class()):
+                return first_exception(inner)
+        return first_exception(error.exceptions[0])
+    return error

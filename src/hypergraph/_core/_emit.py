@@ -198,6 +198,7 @@ class Emitter:
         pause: PauseInfo,
         path: str,
         workflow_id: str | None,
+        renames: dict[str, str] | None,
     ) -> None:
         """A run paused at an interrupt node."""
         await self.send(
@@ -210,6 +211,8 @@ class Emitter:
                 graph_name=self.graph_name,
                 workflow_id=workflow_id,
                 value=pause.value,
-                response_param=pause.output_param,
+                response_param=(renames or {}).get(
+                    pause.output_param, pause.output_param
+                ),
             )
         )

@@ -9,12 +9,13 @@ another, or in one task group when two or more of them can actually overlap.
 from __future__ import annotations
 
 import time
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import anyio
 import anyio.lowlevel
 
-from hypergraph._core._context import CallContext, need_loop
+from hypergraph._checkpoint._types import StepStatus, WorkflowStatus
+from hypergraph._core._context import CallContext, first_exception, need_loop
 from hypergraph._core._emit import Emitter
 from hypergraph._core._gating import decide
 from hypergraph._core._inputs import split_responses
@@ -25,12 +26,16 @@ from hypergraph._core._invoke import (
     settle,
     split_outputs,
 )
+from hypergraph._gates import END
 from hypergraph._ids import new_run_id
 from hypergraph._plan import MISSING, NodeKind, NodePlan, Plan, plan_for
 from hypergraph._runlog import RawRecord, RunLog
 from hypergraph._schedule import RunState
 from hypergraph.exceptions import InfiniteLoopError
 from hypergraph.results import PauseInfo, RunResult, RunStatus
+
+if TYPE_CHECKING:
+    from hypergraph._core._recorder import Recorder
 
 __all__ = ("run_graph",)
 
@@ -56,6 +61,8 @@ class Run(RunState):
         "nested_responses",
         "path",
         "pause",
+        "pause_renames",
+        "recorder",
         "records",
         "run_id",
         "workflow_id",
@@ -86,6 +93,10 @@ class Run(RunState):
         self.error_node: str | None = None
         self.emitter: Emitter | None = None
         self.workflow_id: str | None = None
+        self.recorder: Recorder | None = None
+        # Output renames of the GraphNode around this run: a paused interrupt's
+        # response_param is reported in the enclosing graph's names (H5, O31).
+        self.pause_renames: dict[str, str] | None = None
 
     # -- loops ---------------------------------------------------------------------
     async def run_levels(self, levels: tuple[tuple[int, ...], ...]) -> None:
@@ -95,8 +106,9 @@ class Run(RunState):
         nodes = self.plan.nodes
         checked = not self.plan.all_run
         emitter = self.emitter
-        inline_ok = self.call.limiter is None and emitter is None
-        direct_ok = emitter is None
+        recorder = self.recorder
+        direct_ok = emitter is None and recorder is None
+        inline_ok = self.call.limiter is None and direct_ok
         for step, level in enumerate(levels):
             if checked:
                 level = tuple(
@@ -121,6 +133,8 @@ class Run(RunState):
                     self._apply(plan.index, await self._node(plan.index, step))
             else:
                 await self._superstep(list(level), step)
+            if recorder is not None:
+                await recorder.after_superstep()
             if self.pause is not None:
                 return
 
@@ -210,7 +224,7 @@ class Run(RunState):
             state.signal(i, name)
 
     async def run_supersteps(self) -> None:
-        """General loop: gates, cycles, interrupts (R15-R20)."""
+        """General loop: gates, cycles, interrupts; also every resumed run."""
         state = self
         state.track()
         nodes = self.plan.nodes
@@ -228,6 +242,8 @@ class Run(RunState):
             if self.emitter is not None:
                 await self.emitter.superstep(step)
             await self._superstep(ready, step)
+            if self.recorder is not None:
+                await self.recorder.after_superstep()
             if self.pause is not None:
                 return
             step += 1
@@ -291,9 +307,9 @@ class Run(RunState):
                 for i in indices:
                     if not nodes[i].may_suspend:
                         await self._node_task(i, step, results, failures)
-        except BaseException as group_error:  # noqa: BLE001 - unwrapped, re-raised
+        except BaseExceptionGroup as group_error:
             # Users get the first node's own exception, never an ExceptionGroup.
-            raise _first_exception(group_error) from None
+            raise first_exception(group_error) from None
         if failures:
             raise failures[0]
 
@@ -329,11 +345,14 @@ class Run(RunState):
     # -- one node --------------------------------------------------------------------
     async def _node(self, i: int, step: int) -> Any:
         plan = self.plan.nodes[i]
+        recorder = self.recorder
+        versions = self._input_versions(plan) if recorder is not None else None
         self.begin(plan)
         span = self.call.next_span()
         emitter = self.emitter
         if emitter is not None:
             await emitter.node_start(plan, span)
+        wall = time.time()
         start = _now()
         kind = plan.kind
         inner_log: Any = None
@@ -347,32 +366,123 @@ class Run(RunState):
                 out = await self._interrupt(plan)
             else:
                 out, decision = self._gate(plan)
+            if recorder is not None and out is not PAUSE:
+                # Inside the try: a value the store cannot encode fails the node.
+                self._record(plan, step, out, decision, wall, _now() - start, versions)
+        except anyio.get_cancelled_exc_class():
+            self._record_end(
+                plan, step, StepStatus.FAILED, wall, start, versions, "cancelled"
+            )
+            raise
         except Exception as exc:
             elapsed = _now() - start
             self.records.append(
                 (plan.name, step, elapsed, "failed", exc, decision, inner_log, span)
             )
             self._note_failure(plan, exc)
+            self._record_end(plan, step, StepStatus.FAILED, wall, start, versions, exc)
             if emitter is not None:
                 await emitter.node_error(plan, span, exc)
             raise
-        elapsed = _now() - start
         if out is PAUSE:
-            self.records.append(
-                (plan.name, step, 0, "paused", None, None, inner_log, span)
-            )
-            if emitter is not None and kind == NodeKind.INTERRUPT:
-                assert self.pause is not None
-                await emitter.interrupt(
-                    plan, span, self.pause, self.path, self.workflow_id
-                )
+            await self._paused(plan, step, span, inner_log, wall, versions)
             return out
+        elapsed = _now() - start
         self.records.append(
             (plan.name, step, elapsed, "completed", None, decision, inner_log, span)
         )
         if emitter is not None:
             await emitter.node_end(plan, span, elapsed, decision, inner_log)
         return out
+
+    async def _paused(
+        self,
+        plan: NodePlan,
+        step: int,
+        span: int,
+        inner_log: Any,
+        wall: float,
+        versions: dict[str, int] | None,
+    ) -> None:
+        self.records.append((plan.name, step, 0, "paused", None, None, inner_log, span))
+        self._record_end(plan, step, StepStatus.PAUSED, wall, None, versions, None)
+        emitter = self.emitter
+        if emitter is not None and plan.kind == NodeKind.INTERRUPT:
+            assert self.pause is not None
+            await emitter.interrupt(
+                plan, span, self.pause, self.path, self.workflow_id, self.pause_renames
+            )
+
+    def _record_end(
+        self,
+        plan: NodePlan,
+        step: int,
+        status: StepStatus,
+        wall: float,
+        start: int | None,
+        versions: dict[str, int] | None,
+        error: BaseException | str | None,
+    ) -> None:
+        """Persist a failed, cancelled or paused step (no values)."""
+        if self.recorder is None:
+            return
+        self.recorder.step(
+            plan,
+            step,
+            status,
+            started=wall,
+            duration_ns=0 if start is None else _now() - start,
+            input_versions=versions or {},
+            error=error,
+            child_run_id=self._child_id(plan),
+        )
+
+    def _input_versions(self, plan: NodePlan) -> dict[str, int]:
+        versions = self.versions
+        return {p.value_name: versions.get(p.value_name, 0) for p in plan.params}
+
+    def _record(
+        self,
+        plan: NodePlan,
+        step: int,
+        out: Any,
+        decision: Any,
+        wall: float,
+        elapsed: int,
+        versions: dict[str, int] | None,
+    ) -> None:
+        values = {
+            name: value
+            for name, value in zip(plan.outputs, out, strict=True)
+            if value is not MISSING
+        }
+        pending = self.decisions.get(plan.index)
+        if pending is not None:
+            # The decision record: END is stored as the string "END" (D-4, D5).
+            raw = pending[0]
+            values["_" + plan.name] = "END" if raw is END else raw
+        assert self.recorder is not None
+        self.recorder.step(
+            plan,
+            step,
+            StepStatus.COMPLETED,
+            started=wall,
+            duration_ns=elapsed,
+            input_versions=versions or {},
+            values=values,
+            decision=decision,
+            child_run_id=self._child_id(plan),
+        )
+
+    def _child_id(self, plan: NodePlan) -> str | None:
+        """The persisted run id of a GraphNode's nested run (D29b, D33)."""
+        if plan.kind != NodeKind.GRAPH or self.recorder is None:
+            return None
+        base = f"{self.recorder.run_id}/{plan.name}"
+        count = self.ran[plan.index]
+        if count <= 1:
+            return base
+        return f"{base}@{count}" if plan.mapping is not None else f"{base}/{count}"
 
     def _note_failure(self, plan: NodePlan, exc: Exception) -> None:
         call = self.call
@@ -483,6 +593,10 @@ class Run(RunState):
             responses=answers,
             nested_responses=deeper,
             parent_span=parent,
+            pause_renames={
+                inner: outer
+                for outer, inner in plan.node.output_pairs  # type: ignore[attr-defined]
+            },
         )
         if result.status is RunStatus.FAILED:
             assert result.error is not None
@@ -549,16 +663,6 @@ def _lift_pause(plan: NodePlan, inner: PauseInfo) -> PauseInfo:
     )
 
 
-def _first_exception(error: BaseException) -> BaseException:
-    """Unwrap a task group's exception group to the first real failure (B31)."""
-    if isinstance(error, BaseExceptionGroup):
-        for inner in error.exceptions:
-            if not isinstance(inner, anyio.get_cancelled_exc_class()):
-                return _first_exception(inner)
-        return _first_exception(error.exceptions[0])
-    return error
-
-
 async def run_graph(
     plan: Plan,
     inputs: dict[str, Any],
@@ -574,6 +678,9 @@ async def run_graph(
     responses: frozenset[str] | set[str] = frozenset(),
     nested_responses: dict[str, dict[str, Any]] | None = None,
     parent_span: str | None = None,
+    recorder: Recorder | None = None,
+    restore: tuple[list[Any], dict[str, Any]] | None = None,
+    pause_renames: dict[str, str] | None = None,
 ) -> RunResult:
     """Run ``plan`` once with ``inputs`` (already validated) and return its result.
 
@@ -594,6 +701,10 @@ async def run_graph(
         responses,
         nested_responses,
     )
+    run.recorder = recorder
+    run.pause_renames = pause_renames
+    if restore is not None:
+        run.restore(*restore)
     if call.events is not None:
         return await _observed(
             run, start, raise_errors, on_missing, workflow_id, parent_span
@@ -605,20 +716,34 @@ async def run_graph(
 async def _execute(
     run: Run, raise_errors: bool, on_missing: str
 ) -> tuple[BaseException | None, dict[str, Any]]:
-    """Drive the run; return (error or None, values)."""
+    """Drive the run; return (error or None, values). Persists the run's end."""
     plan = run.plan
+    recorder = run.recorder
     try:
-        if plan.levels is not None:
+        if plan.levels is not None and run.consumed is None:
             await run.run_levels(plan.levels)
         else:
             await run.run_supersteps()
         values = run.result_values()
         if on_missing != "ignore" and run.pause is None:
             _check_missing(plan, values, on_missing)
+    except anyio.get_cancelled_exc_class():
+        if recorder is not None:
+            # Shielded: the run's FAILED status is written while it unwinds (D10).
+            with anyio.CancelScope(shield=True):
+                await recorder.finish(WorkflowStatus.FAILED, recorder.elapsed_ms())
+        raise
     except Exception as exc:
+        if recorder is not None:
+            await recorder.finish(WorkflowStatus.FAILED, recorder.elapsed_ms())
         if raise_errors:
             raise
         return exc, run.result_values()
+    if recorder is not None:
+        status = (
+            WorkflowStatus.PAUSED if run.pause is not None else WorkflowStatus.COMPLETED
+        )
+        await recorder.finish(status, recorder.elapsed_ms())
     return None, values
 
 

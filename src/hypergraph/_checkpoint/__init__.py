@@ -1,0 +1,1 @@
+"""Durable runs: the checkpointer seam, SQLite and in-memory stores, serializers."""

@@ -1,0 +1,853 @@
+"""``SqliteCheckpointer``: runs and steps in SQLite, written through aiosqlite.
+
+Writes happen in a per-call ``SqliteSession`` that owns one aiosqlite connection
+(WAL mode) for the call's lifetime and commits queued records in groups, so a
+checkpointed batch runs at close to unchecked speed. Sync reads (``runs()``,
+``values()``, ...) use their own short-lived read-only sqlite3 connection, so
+they work from any thread, with or without a running event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import sqlite3
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, Self, TypeVar
+
+import aiosqlite
+
+from hypergraph._checkpoint import _sql
+from hypergraph._checkpoint._store import (
+    UNSET,
+    Checkpointer,
+    Session,
+    fold_state,
+    node_stats,
+    now,
+    status_of,
+)
+from hypergraph._checkpoint._types import (
+    Checkpoint,
+    CheckpointPolicy,
+    Run,
+    RunTable,
+    StepRecord,
+    StepTable,
+    WorkflowStatus,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from datetime import datetime, timedelta
+    from types import TracebackType
+
+    from hypergraph._checkpoint._serializers import Serializer
+
+__all__ = ("DEFAULT_DB_PATH", "SqliteCheckpointer")
+
+DEFAULT_DB_PATH: Final = Path(".hypergraph") / "runs.db"
+_FLUSH_EVERY: Final = 256  # queued records that make a batch start a group commit
+_BACKLOG_LIMIT: Final = 20_000  # above this, items wait for the writer
+T = TypeVar("T")
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class SqliteCheckpointer(Checkpointer):
+    """Persist runs to a SQLite file (``.hypergraph/runs.db`` by default).
+
+    Args:
+        path: The database file; ``None`` for the embedded default, ``":memory:"``
+            for a private in-memory database, or a ``"file:..."`` SQLite URI.
+        durability: Shorthand for ``CheckpointPolicy(durability=...)``.
+        retention: Shorthand for ``CheckpointPolicy(retention=...)``.
+        policy: A full :class:`CheckpointPolicy`.
+        serializer: How values are encoded (``JsonSerializer()`` by default).
+
+    Raises:
+        ValueError: ``policy`` together with ``durability``/``retention``.
+
+    Example:
+        >>> cp = SqliteCheckpointer(":memory:")
+        >>> cp.runs()
+        RunTable: (empty)
+    """
+
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        *,
+        durability: str | None = None,
+        retention: str | None = None,
+        policy: CheckpointPolicy | None = None,
+        serializer: Serializer | None = None,
+    ) -> None:
+        if policy is not None and (durability is not None or retention is not None):
+            raise ValueError(
+                "Cannot pass both 'policy' and 'durability'/'retention'.\n\n"
+                "How to fix: put them in the policy: "
+                "CheckpointPolicy(durability=..., retention=...)."
+            )
+        if policy is None and (durability is not None or retention is not None):
+            policy = CheckpointPolicy(
+                durability=durability or "async", retention=retention or "full"
+            )
+        super().__init__(policy, serializer)
+        self._keeper: sqlite3.Connection | None = None
+        if path is None:
+            path = Path.cwd() / DEFAULT_DB_PATH
+        if str(path) == ":memory:":
+            # One shared in-memory database for this instance's readers and
+            # writers; the keeper connection keeps it alive.
+            self.target = (
+                f"file:hypergraph-{secrets.token_hex(8)}?mode=memory&cache=shared"
+            )
+            self.uri = True
+            self.path: Path | None = None
+            self._keeper = sqlite3.connect(
+                self.target, uri=True, check_same_thread=False
+            )
+        elif str(path).startswith("file:"):
+            self.target, self.uri, self.path = str(path), True, None
+        else:
+            resolved = Path(path).expanduser()
+            if not resolved.is_absolute():
+                resolved = Path.cwd() / resolved
+            self.target, self.uri, self.path = str(resolved), False, resolved
+        self._schema_ready = False
+        self._closed = False
+
+    # -- connections ----------------------------------------------------------------
+    @property
+    def db_path(self) -> str:
+        """Where the database lives (a path, or the URI for in-memory databases)."""
+        return self.target
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError(
+                f"SqliteCheckpointer({self.target!r}) was closed.\n\n"
+                "How to fix: create "
+                "a new SqliteCheckpointer, or do not call close() while still using it."
+            )
+
+    def _prepare_path(self) -> None:
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+
+    def _check_schema(self, version: int | None, app_id: int, tables: set[str]) -> bool:
+        """Whether the schema must be created; raises for foreign or newer files."""
+        if version is not None and version > _sql.SCHEMA_VERSION:
+            raise ValueError(
+                f"Unsupported database schema version {version} (current: "
+                f"{_sql.SCHEMA_VERSION}). Please upgrade hypergraph. (database: "
+                f"{self.target})"
+            )
+        if version is None and tables and app_id != _sql.APPLICATION_ID:
+            raise ValueError(
+                f"{self.target} is a SQLite database that hypergraph did not create "
+                f"(tables: {', '.join(sorted(tables))}). Refusing to write into it.\n\n"
+                "How to fix: point the checkpointer at a new file, e.g. "
+                "SqliteCheckpointer('.hypergraph/runs.db')."
+            )
+        return version is None
+
+    def _not_a_database(self, exc: Exception) -> ValueError:
+        return ValueError(
+            f"{self.target} is not a usable SQLite database ({exc}).\n\nHow to fix: "
+            "move the file aside (it is left untouched) and let hypergraph create a "
+            "new one, or point the checkpointer at another path."
+        )
+
+    async def _open_async(self) -> aiosqlite.Connection:
+        self._check_open()
+        self._prepare_path()
+        try:
+            conn = await aiosqlite.connect(self.target, uri=self.uri)
+            await conn.execute("PRAGMA busy_timeout = 10000")
+            if not self.uri:
+                await conn.execute("PRAGMA journal_mode = WAL")
+                await conn.execute("PRAGMA synchronous = NORMAL")
+            if not self._schema_ready:
+                await self._ensure_schema_async(conn)
+        except sqlite3.DatabaseError as exc:
+            with contextlib.suppress(Exception):
+                await conn.close()
+            raise self._not_a_database(exc) from exc
+        return conn
+
+    async def _ensure_schema_async(self, conn: aiosqlite.Connection) -> None:
+        tables = {
+            row[0]
+            for row in await conn.execute_fetchall(
+                "SELECT name FROM sqlite_master WHERE type = 'table'"
+            )
+        }
+        app_id = next(iter(await conn.execute_fetchall("PRAGMA application_id")))[0]
+        version = None
+        if "meta" in tables:
+            rows = list(
+                await conn.execute_fetchall(
+                    "SELECT value FROM meta WHERE key = 'schema_version'"
+                )
+            )
+            version = int(rows[0][0]) if rows else None
+        if self._check_schema(version, app_id, tables):
+            await conn.executescript(_sql.SCHEMA)
+            await conn.execute(f"PRAGMA application_id = {_sql.APPLICATION_ID}")
+            await conn.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
+                (str(_sql.SCHEMA_VERSION),),
+            )
+            await conn.commit()
+        self._schema_ready = True
+        await self._expire(conn)
+
+    async def _expire(self, conn: aiosqlite.Connection) -> None:
+        """Delete finished top-level runs older than the policy's ttl (D16)."""
+        ttl: timedelta | None = self.policy.ttl
+        if ttl is None:
+            return
+        cutoff = (now() - ttl).timestamp()
+        rows = await conn.execute_fetchall(
+            "SELECT id FROM runs WHERE parent_run_id IS NULL AND "
+            "status IN ('completed', 'failed') AND completed_at < ?",
+            (cutoff,),
+        )
+        for (run_id,) in rows:
+            await _delete_tree(conn, run_id, keep_row=False)
+        await conn.commit()
+
+    @contextlib.contextmanager
+    def _reader(self) -> Iterator[sqlite3.Connection | None]:
+        """A read-only connection, or None when the database does not exist yet."""
+        self._check_open()
+        if self.path is not None and not self.path.exists():
+            yield None
+            return
+        target = self.target if self.uri else f"file:{self.target}?mode=ro"
+        try:
+            conn = sqlite3.connect(
+                target, uri=True, check_same_thread=False, timeout=10
+            )
+        except sqlite3.OperationalError:
+            yield None
+            return
+        try:
+            tables = {
+                row[0]
+                for row in conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type='table'"
+                )
+            }
+            if "runs" not in tables:
+                app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+                self._check_schema(None, app_id, tables)
+                yield None
+                return
+            rows = conn.execute("SELECT value FROM meta WHERE key='schema_version'")
+            row = rows.fetchone()
+            self._check_schema(
+                int(row[0]) if row else None, _sql.APPLICATION_ID, tables
+            )
+            yield conn
+        except sqlite3.DatabaseError as exc:
+            raise self._not_a_database(exc) from exc
+        finally:
+            conn.close()
+
+    def _fetch(self, sql: str, params: Any = ()) -> list[tuple[Any, ...]]:
+        with self._reader() as conn:
+            if conn is None:
+                return []
+            return conn.execute(sql, params).fetchall()
+
+    async def _fetch_async(self, sql: str, params: Any = ()) -> list[tuple[Any, ...]]:
+        conn = await self._open_async()
+        try:
+            rows = await conn.execute_fetchall(sql, params)
+            return [tuple(row) for row in rows]
+        finally:
+            await conn.close()
+
+    # -- writing (the abstract API; the engine uses session()) ----------------------
+    def session(self) -> SqliteSession:
+        """A group-commit writer owning one connection for a top-level call."""
+        self._check_open()
+        return SqliteSession(self)
+
+    async def save_step(self, record: StepRecord) -> None:
+        """Insert or replace one step."""
+        async with self.session() as session:
+            session.queue_step(record, self._encode(record.values))
+
+    async def create_run(
+        self,
+        run_id: str,
+        *,
+        graph_name: str | None = None,
+        parent_run_id: str | None = None,
+        forked_from: str | None = None,
+        fork_superstep: int | None = None,
+        retry_of: str | None = None,
+        retry_index: int | None = None,
+        config: dict[str, Any] | None = None,
+        inputs: dict[str, Any] | None = None,
+    ) -> Run:
+        """Upsert a run as ACTIVE (D8)."""
+        async with self.session() as session:
+            return await session.create_run(
+                run_id,
+                graph_name=graph_name,
+                parent_run_id=parent_run_id,
+                forked_from=forked_from,
+                fork_superstep=fork_superstep,
+                retry_of=retry_of,
+                retry_index=retry_index,
+                config=config,
+                inputs=inputs,
+            )
+
+    async def update_run_status(
+        self,
+        run_id: str,
+        status: WorkflowStatus | str,
+        *,
+        duration_ms: float | None = None,
+        node_count: int | None = None,
+        error_count: int | None = None,
+    ) -> None:
+        """Set a run's status and the given stats (D9)."""
+        async with self.session() as session:
+            await session.update_run(
+                run_id,
+                status_of(status),
+                duration_ms=duration_ms,
+                node_count=node_count,
+                error_count=error_count,
+            )
+
+    def _encode(self, values: dict[str, Any] | None) -> bytes | None:
+        return None if values is None else self.serializer.serialize(values)
+
+    async def delete_run(self, run_id: str, *, recursive: bool = True) -> None:
+        """Delete a run with its steps (and its descendants when ``recursive``)."""
+        conn = await self._open_async()
+        try:
+            if recursive:
+                await _delete_tree(conn, run_id, keep_row=False)
+            else:
+                await conn.execute("DELETE FROM steps WHERE run_id = ?", (run_id,))
+                await conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+            await conn.commit()
+        finally:
+            await conn.close()
+
+    async def _reset_run(self, run_id: str) -> None:
+        conn = await self._open_async()
+        try:
+            await _delete_tree(conn, run_id, keep_row=True)
+            await conn.commit()
+        finally:
+            await conn.close()
+
+    async def initialize(self) -> None:
+        """Create the schema now (otherwise done lazily on first write)."""
+        conn = await self._open_async()
+        await conn.close()
+
+    async def close(self) -> None:
+        """Close the checkpointer; using it afterwards raises."""
+        self.close_sync()
+
+    def close_sync(self) -> None:
+        """Synchronous :meth:`close`."""
+        self._closed = True
+        if self._keeper is not None:
+            self._keeper.close()
+            self._keeper = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close_sync()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close_sync()
+
+    # -- async reads ----------------------------------------------------------------
+    async def get_run_async(self, run_id: str) -> Run | None:
+        """The run record, or None."""
+        rows = await self._fetch_async(
+            f"SELECT {_sql.RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,)
+        )
+        return _sql.run_from_row(rows[0]) if rows else None
+
+    async def get_steps(
+        self, run_id: str, *, superstep: int | None = None
+    ) -> StepTable:
+        """Steps in execution order (optionally up to a superstep)."""
+        sql, params = _steps_query(run_id, superstep)
+        rows = await self._fetch_async(sql, params)
+        return StepTable(_sql.step_from_row(r, self.serializer) for r in rows)
+
+    async def get_state(
+        self, run_id: str, *, superstep: int | None = None
+    ) -> dict[str, Any]:
+        """The run's state (D5)."""
+        return fold_state(list(await self.get_steps(run_id, superstep=superstep)))
+
+    async def get_inputs(self, run_id: str) -> dict[str, Any]:
+        """The run's persisted inputs (D6)."""
+        rows = await self._fetch_async(
+            "SELECT inputs FROM runs WHERE id = ?", (run_id,)
+        )
+        return self._decode_inputs(rows)
+
+    async def list_runs(
+        self,
+        *,
+        status: WorkflowStatus | str | None = None,
+        graph_name: str | None = None,
+        since: datetime | None = None,
+        parent_run_id: Any = UNSET,
+        limit: int | None = 100,
+    ) -> RunTable:
+        """Runs, newest first (D51)."""
+        sql, params = _list_query(status, graph_name, since, parent_run_id, limit)
+        return RunTable(
+            _sql.run_from_row(r) for r in await self._fetch_async(sql, params)
+        )
+
+    async def search_async(
+        self, query: str, *, field: str | None = None, limit: int = 20
+    ) -> StepTable:
+        """Steps whose node name or error matches every token of ``query`` (D53)."""
+        sql, params = _search_query(query, field, limit)
+        rows = await self._fetch_async(sql, params)
+        return StepTable(_sql.step_from_row(r, self.serializer) for r in rows)
+
+    # -- sync reads (D50) -----------------------------------------------------------
+    def runs(
+        self,
+        *,
+        status: WorkflowStatus | str | None = None,
+        graph_name: str | None = None,
+        since: datetime | None = None,
+        parent_run_id: Any = UNSET,
+        limit: int | None = 100,
+    ) -> RunTable:
+        """Runs, newest first (same filters as :meth:`list_runs`)."""
+        sql, params = _list_query(status, graph_name, since, parent_run_id, limit)
+        return RunTable(_sql.run_from_row(r) for r in self._fetch(sql, params))
+
+    def get_run(self, run_id: str) -> Run | None:
+        """The run record, or None."""
+        rows = self._fetch(
+            f"SELECT {_sql.RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,)
+        )
+        return _sql.run_from_row(rows[0]) if rows else None
+
+    def steps(self, run_id: str, *, superstep: int | None = None) -> StepTable:
+        """Steps in execution order."""
+        sql, params = _steps_query(run_id, superstep)
+        return StepTable(
+            _sql.step_from_row(r, self.serializer) for r in self._fetch(sql, params)
+        )
+
+    def state(self, run_id: str, *, superstep: int | None = None) -> dict[str, Any]:
+        """The run's state (D5)."""
+        return fold_state(list(self.steps(run_id, superstep=superstep)))
+
+    def values(self, run_id: str, *, key: str | None = None) -> dict[str, Any]:
+        """The run's state, or ``{key: value}`` (``{}`` when absent)."""
+        state = self.state(run_id)
+        if key is None:
+            return state
+        return {key: state[key]} if key in state else {}
+
+    def inputs(self, run_id: str) -> dict[str, Any]:
+        """The run's persisted inputs."""
+        return self._decode_inputs(
+            self._fetch("SELECT inputs FROM runs WHERE id = ?", (run_id,))
+        )
+
+    def checkpoint(self, run_id: str, *, superstep: int | None = None) -> Checkpoint:
+        """A snapshot of ``run_id`` to fork from."""
+        run = self.get_run(run_id)
+        steps = list(self.steps(run_id, superstep=superstep))
+        return Checkpoint(
+            values=fold_state(steps),
+            steps=steps,
+            source_run_id=run_id,
+            source_superstep=superstep,
+            retry_of=None if run is None else run.retry_of,
+            retry_index=None if run is None else run.retry_index,
+        )
+
+    def stats(self, run_id: str) -> dict[str, dict[str, Any]]:
+        """Per-node statistics (D52)."""
+        return node_stats(list(self.steps(run_id)))
+
+    def search(
+        self, query: str, *, field: str | None = None, limit: int = 20
+    ) -> StepTable:
+        """Steps matching ``query`` across all runs, newest first (D53)."""
+        sql, params = _search_query(query, field, limit)
+        return StepTable(
+            _sql.step_from_row(r, self.serializer) for r in self._fetch(sql, params)
+        )
+
+    def lineage(
+        self, workflow_id: str, *, include_steps: bool = True, max_runs: int = 200
+    ) -> Any:
+        """The fork/retry family of ``workflow_id`` (D54).
+
+        Raises:
+            ValueError: unknown workflow id.
+        """
+        from hypergraph._checkpoint._lineage import lineage_view
+
+        return lineage_view(
+            list(self.runs(limit=None)),
+            workflow_id,
+            steps_of=self.steps if include_steps else None,
+            max_runs=max_runs,
+        )
+
+    def fork_workflow(
+        self,
+        source: str,
+        *,
+        workflow_id: str | None = None,
+        superstep: int | None = None,
+    ) -> tuple[str, Checkpoint]:
+        """A new id and a checkpoint of ``source`` to fork from."""
+        self._require_sync(source)
+        target = workflow_id or f"{source}-fork-{secrets.token_hex(3)}"
+        return target, self.checkpoint(source, superstep=superstep)
+
+    def retry_workflow(
+        self,
+        source: str,
+        *,
+        workflow_id: str | None = None,
+        superstep: int | None = None,
+    ) -> tuple[str, Checkpoint]:
+        """A new id and a checkpoint of ``source`` with retry lineage."""
+        self._require_sync(source)
+        index = 1 + sum(1 for run in self.runs(limit=None) if run.retry_of == source)
+        checkpoint = self.checkpoint(source, superstep=superstep)
+        checkpoint.retry_of = source
+        checkpoint.retry_index = index
+        return workflow_id or f"{source}-retry-{index}", checkpoint
+
+    def _require_sync(self, run_id: str) -> None:
+        if self.get_run(run_id) is None:
+            raise ValueError(f"Unknown source workflow_id: {run_id!r}")
+
+    def _decode_inputs(self, rows: list[tuple[Any, ...]]) -> dict[str, Any]:
+        if not rows or rows[0][0] is None:
+            return {}
+        decoded: dict[str, Any] = self.serializer.deserialize(rows[0][0])
+        return decoded
+
+    def __repr__(self) -> str:
+        shown = self.target if self.path is None else f"{self.path}"
+        if self._closed:
+            return f"SqliteCheckpointer: {shown} | closed"
+        runs = self._fetch("SELECT COUNT(*) FROM runs")
+        steps = self._fetch("SELECT COUNT(*) FROM steps")
+        run_count = runs[0][0] if runs else 0
+        step_count = steps[0][0] if steps else 0
+        return f"SqliteCheckpointer: {shown} | {run_count} runs | {step_count} steps"
+
+
+def _steps_query(run_id: str, superstep: int | None) -> tuple[str, tuple[Any, ...]]:
+    sql = f"SELECT {_sql.STEP_COLUMNS} FROM steps WHERE run_id = ?"
+    params: tuple[Any, ...] = (run_id,)
+    if superstep is not None:
+        sql += " AND superstep <= ?"
+        params += (superstep,)
+    return sql + " ORDER BY idx, completed_at, created_at, rowid", params
+
+
+def _list_query(
+    status: WorkflowStatus | str | None,
+    graph_name: str | None,
+    since: datetime | None,
+    parent_run_id: Any,
+    limit: int | None,
+) -> tuple[str, list[Any]]:
+    return _sql.runs_query(
+        status=None if status is None else str(status_of(status)),
+        graph_name=graph_name,
+        since=_sql.timestamp(since),
+        parent_run_id=None if parent_run_id is UNSET else parent_run_id,
+        any_parent=parent_run_id is UNSET,
+        limit=limit,
+    )
+
+
+def _search_query(query: str, field: str | None, limit: int) -> tuple[str, list[Any]]:
+    if field not in (None, "node_name", "error"):
+        raise ValueError(
+            f"Invalid search field: {field!r}. Use 'node_name' or 'error' (or None "
+            "for both)."
+        )
+    columns = ["node_name", "error"] if field is None else [field]
+    clauses: list[str] = []
+    params: list[Any] = []
+    for token in query.split():
+        pattern = f"%{_escape_like(token.lower())}%"
+        alternatives = " OR ".join(f"lower({c}) LIKE ? ESCAPE '\\'" for c in columns)
+        clauses.append(f"({alternatives})")
+        params.extend([pattern] * len(columns))
+    where = " AND ".join(clauses) or "1"
+    sql = (
+        f"SELECT {_sql.STEP_COLUMNS} FROM steps WHERE {where} "
+        "ORDER BY created_at DESC, rowid DESC LIMIT ?"
+    )
+    return sql, [*params, limit]
+
+
+async def _delete_tree(
+    conn: aiosqlite.Connection, run_id: str, *, keep_row: bool
+) -> None:
+    """Delete a run's steps and every descendant run (ids ``<run_id>/...``)."""
+    below = _escape_like(run_id) + "/%"
+    await conn.execute(
+        "DELETE FROM steps WHERE run_id = ? OR run_id LIKE ? ESCAPE '\\'",
+        (run_id, below),
+    )
+    await conn.execute("DELETE FROM runs WHERE id LIKE ? ESCAPE '\\'", (below,))
+    if not keep_row:
+        await conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+
+
+class SqliteSession(Session):
+    """One connection and one queue per top-level call; commits in groups.
+
+    Queued writes keep their order: resets, then run upserts, then steps, then
+    run ends, each group in one transaction. ``flush()`` returns once everything
+    queued before it is committed; concurrent callers share one commit.
+    """
+
+    def __init__(self, checkpointer: SqliteCheckpointer) -> None:
+        super().__init__(checkpointer)
+        self.sqlite = checkpointer
+        self.conn: aiosqlite.Connection | None = None
+        self._resets: list[str] = []
+        self._creates: list[tuple[Any, ...]] = []
+        self._step_rows: list[tuple[Any, ...]] = []
+        self._end_rows: list[tuple[Any, ...]] = []
+        self._touched: set[str] = set()
+        self._lock: asyncio.Lock | None = None
+        self._wake: asyncio.Event | None = None
+        self._stopping = False
+
+    async def __aenter__(self) -> SqliteSession:
+        self.conn = await self.sqlite._open_async()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        try:
+            await self.flush()
+        finally:
+            if self.conn is not None:
+                await self.conn.close()
+                self.conn = None
+
+    @property
+    def queued(self) -> int:
+        """Writes waiting for the next commit."""
+        return (
+            len(self._resets)
+            + len(self._creates)
+            + len(self._step_rows)
+            + len(self._end_rows)
+        )
+
+    async def create_run(self, run_id: str, **fields: Any) -> Run:
+        """Upsert a run as ACTIVE and commit it before returning."""
+        created = now()
+        self._creates.append(self._create_row(run_id, fields, created.timestamp()))
+        await self.flush()
+        return Run(
+            id=run_id,
+            status=WorkflowStatus.ACTIVE,
+            graph_name=fields.get("graph_name") or "",
+            parent_run_id=fields.get("parent_run_id"),
+            forked_from=fields.get("forked_from"),
+            fork_superstep=fields.get("fork_superstep"),
+            retry_of=fields.get("retry_of"),
+            retry_index=fields.get("retry_index"),
+            config=fields.get("config"),
+            created_at=created,
+        )
+
+    def queue_create(self, run_id: str, **fields: Any) -> None:
+        """Queue a run upsert (batch items: durable with their group)."""
+        self._creates.append(self._create_row(run_id, fields, now().timestamp()))
+
+    def _create_row(
+        self, run_id: str, fields: dict[str, Any], created: float
+    ) -> tuple[Any, ...]:
+        inputs = fields.get("inputs")
+        encoded = None if inputs is None else self.sqlite.serializer.serialize(inputs)
+        return (
+            run_id,
+            fields.get("graph_name") or "",
+            fields.get("parent_run_id"),
+            fields.get("forked_from"),
+            fields.get("fork_superstep"),
+            fields.get("retry_of"),
+            fields.get("retry_index"),
+            _sql.encode_json(fields.get("config")),
+            encoded,
+            created,
+        )
+
+    def queue_step(self, record: StepRecord, encoded: bytes | None) -> None:
+        """Queue a step; committed with the next group."""
+        self._step_rows.append(_sql.step_row(record, encoded))
+        self._touched.add(record.run_id)
+
+    def _end_row(
+        self, run_id: str, status: WorkflowStatus, stats: dict[str, Any]
+    ) -> None:
+        finished = status in (WorkflowStatus.COMPLETED, WorkflowStatus.FAILED)
+        self._end_rows.append(
+            (
+                str(status),
+                stats.get("duration_ms"),
+                stats.get("error_count"),
+                stats.get("node_count"),
+                now().timestamp() if finished else None,
+                run_id,
+            )
+        )
+
+    async def update_run(
+        self, run_id: str, status: WorkflowStatus, **stats: Any
+    ) -> None:
+        """Record a run's status; committed (with everything before it) on return."""
+        self._end_row(run_id, status, stats)
+        await self.flush()
+
+    def queue_run_end(self, run_id: str, status: WorkflowStatus, **stats: Any) -> None:
+        """Queue a batch item's end; committed with the next group."""
+        self._end_row(run_id, status, stats)
+
+    def queue_reset(self, run_id: str) -> None:
+        """Clear a child run's steps and descendants before it is re-executed."""
+        self._resets.append(run_id)
+
+    async def flush(self) -> None:
+        """Commit everything queued so far (concurrent callers share the commit)."""
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            await self._write_group()
+
+    async def _write_group(self) -> None:
+        if not self.queued:
+            return
+        conn = self.conn
+        assert conn is not None, "SqliteSession used outside 'async with'"
+        resets, self._resets = self._resets, []
+        creates, self._creates = self._creates, []
+        steps, self._step_rows = self._step_rows, []
+        ends, self._end_rows = self._end_rows, []
+        touched, self._touched = self._touched, set()
+        for run_id in resets:
+            await _delete_tree(conn, run_id, keep_row=True)
+        if creates:
+            await conn.executemany(_sql.UPSERT_RUN, creates)
+        if steps:
+            await conn.executemany(_sql.SAVE_STEP, steps)
+            await self._retain(conn, touched)
+        if ends:
+            await conn.executemany(_sql.END_RUN, ends)
+        await conn.commit()
+
+    async def _retain(self, conn: aiosqlite.Connection, runs: set[str]) -> None:
+        """Apply the retention policy to the runs just written (D16)."""
+        policy = self.sqlite.policy
+        if policy.retention == "full":
+            return
+        for run_id in runs:
+            if policy.retention == "latest":
+                await conn.execute(
+                    "DELETE FROM steps WHERE run_id = ? AND idx NOT IN "
+                    "(SELECT MAX(idx) "
+                    "FROM steps WHERE run_id = ? GROUP BY node_name)",
+                    (run_id, run_id),
+                )
+            else:
+                await conn.execute(
+                    "DELETE FROM steps WHERE run_id = ? AND superstep < (SELECT "
+                    "MAX(superstep) FROM steps WHERE run_id = ?) - ? + 1",
+                    (run_id, run_id, policy.window),
+                )
+
+    # -- background writer for batches ----------------------------------------------
+    async def writer(self) -> None:
+        """Commit groups while a batch runs; returns after :meth:`stop_writer`."""
+        self._wake = asyncio.Event()
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            await self.flush()
+            if self._stopping:
+                return
+
+    def wake(self) -> None:
+        """Start a group commit soon if enough has piled up."""
+        if self._wake is not None and (self.queued >= _FLUSH_EVERY or self._stopping):
+            self._wake.set()
+
+    @property
+    def backlogged(self) -> bool:
+        """Too much is queued: the producer should wait for a commit."""
+        return self.queued >= _BACKLOG_LIMIT
+
+    async def stop_writer(self) -> None:
+        """Let the writer finish its last group and return."""
+        self._stopping = True
+        if self._wake is not None:
+            self._wake.set()
+        await self.flush()
+
+    # -- reads used while resuming --------------------------------------------------
+    async def fetch(self, sql: str, params: Any = ()) -> list[tuple[Any, ...]]:
+        """Run a read on the session's connection."""
+        assert self.conn is not None
+        rows = await self.conn.execute_fetchall(sql, params)
+        return [tuple(row) for row in rows]
+
+
+def read_with(
+    cp: SqliteCheckpointer, fn: Callable[[sqlite3.Connection], T]
+) -> T | None:
+    """Run ``fn`` on a read-only connection (None when there is no database)."""
+    with cp._reader() as conn:
+        return None if conn is None else fn(conn)

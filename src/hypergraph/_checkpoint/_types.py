@@ -1,0 +1,240 @@
+"""Public types of persisted runs: statuses, Run, StepRecord, Checkpoint, tables."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+__all__ = (
+    "Checkpoint",
+    "CheckpointPolicy",
+    "Run",
+    "RunTable",
+    "StepRecord",
+    "StepStatus",
+    "StepTable",
+    "WorkflowStatus",
+)
+
+
+class WorkflowStatus(enum.StrEnum):
+    """Status of a persisted run."""
+
+    ACTIVE = "active"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class StepStatus(enum.StrEnum):
+    """Status of one persisted node execution."""
+
+    COMPLETED = "completed"
+    FAILED = "failed"
+    PAUSED = "paused"
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def from_timestamp(value: float | None) -> datetime | None:
+    """An aware UTC datetime from Unix seconds (None stays None)."""
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+@dataclass
+class Run:
+    """One persisted workflow, batch parent, batch item or nested-graph execution."""
+
+    id: str
+    status: WorkflowStatus
+    graph_name: str = ""
+    duration_ms: float | None = None
+    node_count: int = 0
+    error_count: int = 0
+    parent_run_id: str | None = None
+    forked_from: str | None = None
+    fork_superstep: int | None = None
+    retry_of: str | None = None
+    retry_index: int | None = None
+    config: dict[str, Any] | None = None
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    completed_at: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe view: status as its string, datetimes as ISO-8601."""
+        return {
+            "id": self.id,
+            "status": str(self.status),
+            "graph_name": self.graph_name,
+            "duration_ms": self.duration_ms,
+            "node_count": self.node_count,
+            "error_count": self.error_count,
+            "parent_run_id": self.parent_run_id,
+            "forked_from": self.forked_from,
+            "fork_superstep": self.fork_superstep,
+            "retry_of": self.retry_of,
+            "retry_index": self.retry_index,
+            "config": self.config,
+            "created_at": _iso(self.created_at),
+            "completed_at": _iso(self.completed_at),
+        }
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """One node execution in one superstep of a persisted run."""
+
+    run_id: str
+    superstep: int
+    node_name: str
+    index: int
+    status: StepStatus
+    input_versions: dict[str, int] = field(default_factory=dict)
+    values: dict[str, Any] | None = None
+    duration_ms: float = 0.0
+    cached: bool = False
+    decision: str | list[str] | None = None
+    error: str | None = None
+    error_type: str | None = None
+    node_type: str = "FunctionNode"
+    created_at: datetime | None = None
+    completed_at: datetime | None = None
+    child_run_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe view (enums as strings, datetimes as ISO-8601)."""
+        return {
+            "run_id": self.run_id,
+            "superstep": self.superstep,
+            "node_name": self.node_name,
+            "index": self.index,
+            "status": str(self.status),
+            "input_versions": dict(self.input_versions),
+            "values": self.values,
+            "duration_ms": self.duration_ms,
+            "cached": self.cached,
+            "decision": self.decision,
+            "error": self.error,
+            "error_type": self.error_type,
+            "node_type": self.node_type,
+            "created_at": _iso(self.created_at),
+            "completed_at": _iso(self.completed_at),
+            "child_run_id": self.child_run_id,
+        }
+
+
+@dataclass
+class Checkpoint:
+    """A snapshot to fork from: state values plus the steps that produced them."""
+
+    values: dict[str, Any]
+    steps: list[StepRecord]
+    source_run_id: str | None = None
+    source_superstep: int | None = None
+    retry_of: str | None = None
+    retry_index: int | None = None
+
+    def __repr__(self) -> str:
+        where = self.source_run_id or "?"
+        if self.source_superstep is not None:
+            where += f"@{self.source_superstep}"
+        return (
+            f"Checkpoint from {where}: {len(self.values)} values, "
+            f"{len(self.steps)} steps"
+        )
+
+
+_DURABILITY = ("sync", "async", "exit")
+_RETENTION = ("full", "latest", "windowed")
+
+
+@dataclass
+class CheckpointPolicy:
+    """How and how much a checkpointer persists.
+
+    Args:
+        durability: ``"sync"`` (commit each superstep), ``"async"`` (background
+            writer, flushed before the call returns) or ``"exit"`` (write once
+            when the run ends).
+        retention: ``"full"``, ``"latest"`` (newest step per node) or
+            ``"windowed"`` (the last ``window`` supersteps).
+        window: Supersteps kept with ``retention="windowed"``.
+        ttl: Delete finished top-level runs older than this when the
+            checkpointer initializes.
+
+    Raises:
+        ValueError: an inconsistent combination.
+    """
+
+    durability: str = "async"
+    retention: str = "full"
+    window: int | None = None
+    ttl: timedelta | None = None
+
+    def __post_init__(self) -> None:
+        if self.durability not in _DURABILITY:
+            raise ValueError(
+                f"durability must be one of {_DURABILITY}, got {self.durability!r}."
+            )
+        if self.retention not in _RETENTION:
+            raise ValueError(
+                f"retention must be one of {_RETENTION}, got {self.retention!r}."
+            )
+        if self.durability == "exit" and self.retention != "latest":
+            raise ValueError(
+                "durability='exit' writes only the final state, so it needs "
+                "retention='latest'.\n\nHow to fix: CheckpointPolicy(durability="
+                "'exit', retention='latest')."
+            )
+        if self.retention == "windowed" and self.window is None:
+            raise ValueError(
+                "retention='windowed' needs window=<number of supersteps to keep>."
+            )
+        if self.window is not None:
+            if isinstance(self.window, bool) or not isinstance(self.window, int):
+                raise ValueError(f"window must be a positive int, got {self.window!r}.")
+            if self.window < 1:
+                raise ValueError(f"window must be a positive int, got {self.window!r}.")
+            if self.retention != "windowed":
+                raise ValueError(
+                    "window is only used with retention='windowed'.\n\nHow to fix: "
+                    "drop window=..., or set retention='windowed'."
+                )
+        if self.ttl is not None and self.ttl <= timedelta(0):
+            raise ValueError(f"ttl must be a positive timedelta, got {self.ttl!r}.")
+
+
+class RunTable(list[Run]):
+    """A list of runs whose repr is a readable table."""
+
+    def __repr__(self) -> str:
+        if not self:
+            return "RunTable: (empty)"
+        lines = [f"RunTable: {len(self)} run{'s' * (len(self) != 1)}"]
+        for run in self:
+            duration = "—" if run.duration_ms is None else f"{run.duration_ms:.0f}ms"
+            lines.append(
+                f"  {run.id} | {run.graph_name or 'unnamed'} | {run.status} | "
+                f"{run.node_count} steps | {duration}"
+            )
+        return "\n".join(lines)
+
+
+class StepTable(list[StepRecord]):
+    """A list of step records whose repr is a readable table."""
+
+    def __repr__(self) -> str:
+        if not self:
+            return "StepTable: (empty)"
+        lines = [f"StepTable: {len(self)} step{'s' * (len(self) != 1)}"]
+        for step in self:
+            extra = f" | error: {step.error[:60]}" if step.error else ""
+            lines.append(
+                f"  [{step.index}] {step.node_name} | superstep {step.superstep} | "
+                f"{step.status} | {step.duration_ms:.0f}ms{extra}"
+            )
+        return "\n".join(lines)
