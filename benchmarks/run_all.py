@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 import bench_batch
+import bench_checkpoint
 import bench_memory
 import bench_w6
 from _harness import print_table
@@ -17,6 +18,7 @@ from _harness import print_table
 def main(small: bool) -> None:
     rows = bench_batch.measure(small=small)
     rows += bench_w6.measure(100 if small else 2000)
+    rows += bench_checkpoint.measure(50 if small else 1000)
     rows += bench_memory.measure(2_000 if small else 100_000)
     print_table(rows)
 

@@ -23,5 +23,5 @@ def test_benchmarks_run_at_tiny_sizes():
         check=False,
     )
     assert completed.returncode == 0, completed.stderr
-    for workload in ("W1", "W2a", "W2b", "W3", "W4", "W6", "M1"):
+    for workload in ("W1", "W2a", "W2b", "W3", "W4", "W5", "W6", "M1"):
         assert workload in completed.stdout

@@ -289,15 +289,13 @@ class MemoryCheckpointer(Checkpointer):
 
     def checkpoint(self, run_id: str, *, superstep: int | None = None) -> Checkpoint:
         """A snapshot of ``run_id`` to fork from."""
-        run = self.get_run(run_id)
+        self.get_run(run_id)
         steps = list(self.steps(run_id, superstep=superstep))
         return Checkpoint(
             values=fold_state(steps),
             steps=steps,
             source_run_id=run_id,
             source_superstep=superstep,
-            retry_of=None if run is None else run.retry_of,
-            retry_index=None if run is None else run.retry_index,
         )
 
     def stats(self, run_id: str) -> dict[str, dict[str, Any]]:

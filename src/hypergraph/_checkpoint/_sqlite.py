@@ -492,15 +492,13 @@ class SqliteCheckpointer(Checkpointer):
 
     def checkpoint(self, run_id: str, *, superstep: int | None = None) -> Checkpoint:
         """A snapshot of ``run_id`` to fork from."""
-        run = self.get_run(run_id)
+        self.get_run(run_id)
         steps = list(self.steps(run_id, superstep=superstep))
         return Checkpoint(
             values=fold_state(steps),
             steps=steps,
             source_run_id=run_id,
             source_superstep=superstep,
-            retry_of=None if run is None else run.retry_of,
-            retry_index=None if run is None else run.retry_index,
         )
 
     def stats(self, run_id: str) -> dict[str, dict[str, Any]]:
@@ -661,7 +659,7 @@ class SqliteSession(Session):
         self._end_rows: list[tuple[Any, ...]] = []
         self._touched: set[str] = set()
         self._lock: asyncio.Lock | None = None
-        self._wake: asyncio.Event | None = None
+        self._wake = asyncio.Event()
         self._stopping = False
 
     async def __aenter__(self) -> SqliteSession:
@@ -812,17 +810,14 @@ class SqliteSession(Session):
     # -- background writer for batches ----------------------------------------------
     async def writer(self) -> None:
         """Commit groups while a batch runs; returns after :meth:`stop_writer`."""
-        self._wake = asyncio.Event()
-        while True:
+        while not self._stopping:
             await self._wake.wait()
             self._wake.clear()
             await self.flush()
-            if self._stopping:
-                return
 
     def wake(self) -> None:
         """Start a group commit soon if enough has piled up."""
-        if self._wake is not None and (self.queued >= _FLUSH_EVERY or self._stopping):
+        if self.queued >= _FLUSH_EVERY:
             self._wake.set()
 
     @property
@@ -833,8 +828,7 @@ class SqliteSession(Session):
     async def stop_writer(self) -> None:
         """Let the writer finish its last group and return."""
         self._stopping = True
-        if self._wake is not None:
-            self._wake.set()
+        self._wake.set()
         await self.flush()
 
     # -- reads used while resuming --------------------------------------------------

@@ -227,15 +227,13 @@ class Checkpointer(ABC):
         self, run_id: str, *, superstep: int | None = None
     ) -> Checkpoint:
         """A snapshot of ``run_id`` to fork from."""
-        run = await self.get_run_async(run_id)
+        await self.get_run_async(run_id)
         steps = await self.get_steps(run_id, superstep=superstep)
         return Checkpoint(
             values=fold_state(list(steps)),
             steps=list(steps),
             source_run_id=run_id,
             source_superstep=superstep,
-            retry_of=None if run is None else run.retry_of,
-            retry_index=None if run is None else run.retry_index,
         )
 
     async def fork_workflow_async(

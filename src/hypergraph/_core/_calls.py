@@ -21,6 +21,7 @@ from hypergraph._core._batch import (
     check_sequence,
     run_batch,
 )
+from hypergraph._core._batch_store import BatchStore, plan_batch
 from hypergraph._core._context import CURRENT_CALL, CallContext, need_loop
 from hypergraph._core._emit import Emitter
 from hypergraph._core._engine import run_graph
@@ -37,16 +38,19 @@ from hypergraph._core._inputs import (
     split_responses,
 )
 from hypergraph._core._limiter import Limiter
+from hypergraph._core._lineage import decide_lineage, run_config
+from hypergraph._core._recorder import Recorder
 from hypergraph._events import EventDispatcher
 from hypergraph._graph import Graph
 from hypergraph._ids import child_workflow_id, new_run_id
 from hypergraph._plan import Plan, plan_for
 from hypergraph.exceptions import IncompatibleRunnerError, MissingInputError
-from hypergraph.results import MapResult, RunResult
+from hypergraph.results import MapResult, RunResult, RunStatus
 
 if TYPE_CHECKING:
-    from collections.abc import Coroutine, Mapping, Sequence
+    from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 
+    from hypergraph._checkpoint._store import Checkpointer
     from hypergraph._core._runner import BaseRunner
 
 __all__ = ("MapRequest", "RunRequest", "map_call", "run_call")
@@ -204,19 +208,18 @@ async def run_call(
         max_iterations=request.max_iterations,
         max_concurrency=request.max_concurrency,
     )
-    check_workflow_id(request.workflow_id)
+    checkpointer = runner.checkpointer
+    if checkpointer is None or "/" not in (request.workflow_id or ""):
+        check_workflow_id(request.workflow_id)
     check_scope_overrides(select=request.select, entrypoint=request.entrypoint)
     _check_persistence_args(request, runner)
+    if checkpointer is not None:
+        return await _run_persisted(
+            runner, checkpointer, request, graph, plan, inputs, concurrent
+        )
     check_run_inputs(plan, inputs)
     state_inputs, responses, nested = split_responses(plan, inputs)
-    max_iterations = request.max_iterations or DEFAULT_MAX_ITERATIONS
-    call = _new_context(
-        concurrent=concurrent,
-        max_concurrency=request.max_concurrency,
-        is_async=runner.capabilities.returns_coroutine,
-        max_iterations=max_iterations,
-        processors=request.event_processors,
-    )
+    call = _run_context(runner, request, concurrent)
     token = CURRENT_CALL.set(call)
     try:
         raise_errors = request.error_handling == "raise"
@@ -226,12 +229,93 @@ async def run_call(
             call,
             fail_fast=raise_errors,
             raise_errors=raise_errors,
-            max_iterations=max_iterations,
+            max_iterations=call.max_iterations,
             workflow_id=request.workflow_id,
             on_missing=request.on_missing,
             responses=responses,
             nested_responses=nested,
         )
+    finally:
+        CURRENT_CALL.reset(token)
+        await finish_call(call)
+
+
+def _run_context(
+    runner: BaseRunner, request: RunRequest, concurrent: bool
+) -> CallContext:
+    return _new_context(
+        concurrent=concurrent,
+        max_concurrency=request.max_concurrency,
+        is_async=runner.capabilities.returns_coroutine,
+        max_iterations=request.max_iterations or DEFAULT_MAX_ITERATIONS,
+        processors=request.event_processors,
+    )
+
+
+async def _run_persisted(
+    runner: BaseRunner,
+    checkpointer: Checkpointer,
+    request: RunRequest,
+    graph: Graph,
+    plan: Plan,
+    inputs: dict[str, Any],
+    concurrent: bool,
+) -> RunResult:
+    """A run with a checkpointer: decide the lineage, then run and record it."""
+    await need_loop()
+    workflow_id = request.workflow_id
+    if (
+        workflow_id
+        and "/" in workflow_id
+        and await checkpointer.get_run_async(workflow_id) is None
+    ):
+        check_workflow_id(workflow_id)  # only existing child runs may contain '/'
+    lineage = await decide_lineage(checkpointer, graph, plan, request, inputs)
+    check_run_inputs(plan, lineage.inputs)
+    state_inputs, responses, nested = split_responses(plan, lineage.inputs)
+    call = _run_context(runner, request, concurrent)
+    token = CURRENT_CALL.set(call)
+    try:
+        async with checkpointer.session() as session:
+            await session.create_run(
+                lineage.workflow_id,
+                graph_name=plan.name,
+                config=run_config(graph, kind="run"),
+                inputs={
+                    k: v
+                    for k, v in lineage.inputs.items()
+                    if k not in plan.response_keys
+                },
+                **lineage.fields,
+            )
+            serializer = checkpointer.serializer
+            for step in lineage.copied:
+                values = step.values
+                encoded = None if values is None else serializer.serialize(values)
+                session.queue_step(step, encoded)
+            recorder = Recorder(
+                session,
+                checkpointer,
+                lineage.workflow_id,
+                superstep_offset=lineage.superstep_offset,
+                next_index=lineage.next_index,
+            )
+            overrides = {k: lineage.inputs[k] for k in lineage.overrides}
+            raise_errors = request.error_handling == "raise"
+            return await run_graph(
+                plan,
+                state_inputs,
+                call,
+                fail_fast=raise_errors,
+                raise_errors=raise_errors,
+                max_iterations=call.max_iterations,
+                workflow_id=lineage.workflow_id,
+                on_missing=request.on_missing,
+                responses=responses,
+                nested_responses=nested,
+                recorder=recorder,
+                restore=(lineage.restore, overrides) if lineage.resumes else None,
+            )
     finally:
         CURRENT_CALL.reset(token)
         await finish_call(call)
@@ -321,22 +405,37 @@ def prepare_map(
 
 
 class ItemRunner:
-    """Runs item i of a prepared map (a named callable for the worker pool)."""
+    """Runs the k-th item to execute of a prepared map (a callable for the pool)."""
 
-    __slots__ = ("on_missing", "prepared", "workflow_id")
+    __slots__ = ("on_missing", "prepared", "store", "todo", "workflow_id")
 
-    def __init__(self, prepared: PreparedMap, request: MapRequest) -> None:
+    def __init__(
+        self,
+        prepared: PreparedMap,
+        request: MapRequest,
+        store: BatchStore | None = None,
+    ) -> None:
         self.prepared = prepared
         self.on_missing = request.on_missing
         self.workflow_id = request.workflow_id
+        self.store = store
+        # Restored items never run: the pool walks only the ones left to do.
+        self.todo = None if store is None else store.todo
 
-    def __call__(self, index: int) -> Coroutine[Any, Any, RunResult]:
+    def __call__(self, position: int) -> Coroutine[Any, Any, RunResult]:
         # Returns the item's coroutine directly: one frame fewer per item.
         prepared = self.prepared
+        index = position if self.todo is None else self.todo[position]
         inputs = prepared.source.inputs(index)
-        nested = prepared.nested
-        if nested is not None:
+        if prepared.nested is not None:
             inputs = {k: v for k, v in inputs.items() if "." not in k}
+        recorder = None
+        workflow_id = self.workflow_id
+        if workflow_id is not None:
+            workflow_id = child_workflow_id(workflow_id, index)
+        if self.store is not None:
+            recorder = self.store.start_item(index, inputs)
+            workflow_id = self.store.child_ids[index]
         return run_graph(
             prepared.plan,
             inputs,
@@ -344,21 +443,13 @@ class ItemRunner:
             fail_fast=False,
             raise_errors=False,
             max_iterations=prepared.call.max_iterations,
-            workflow_id=(
-                None
-                if self.workflow_id is None
-                else child_workflow_id(self.workflow_id, index)
-            ),
+            workflow_id=workflow_id,
             on_missing=self.on_missing,
             responses=prepared.responses,
             nested_responses=_nested_for(prepared, index),
             parent_span=prepared.item_parent,
+            recorder=recorder,
         )
-
-
-def item_runner(prepared: PreparedMap, request: MapRequest) -> ItemRunner:
-    """The callable the worker pool uses to run item i of this map."""
-    return ItemRunner(prepared, request)
 
 
 def _nested_for(prepared: PreparedMap, index: int) -> dict[str, dict[str, Any]] | None:
@@ -366,6 +457,134 @@ def _nested_for(prepared: PreparedMap, index: int) -> dict[str, dict[str, Any]] 
         return None
     _, _, nested = split_responses(prepared.plan, prepared.source.inputs(index))
     return nested
+
+
+class _ToIndex:
+    """Maps the pool's position back to the item index and tallies the outcome."""
+
+    __slots__ = ("deliver", "store", "todo")
+
+    def __init__(
+        self, store: BatchStore, deliver: Callable[[int, RunResult], Any]
+    ) -> None:
+        self.store = store
+        self.todo = store.todo
+        self.deliver = deliver
+
+    def __call__(self, position: int, result: RunResult) -> Awaitable[None] | None:
+        self.store.note(result)
+        pending: Awaitable[None] | None = self.deliver(self.todo[position], result)
+        return pending
+
+
+async def execute_batch(
+    runner: BaseRunner,
+    request: MapRequest,
+    prepared: PreparedMap,
+    deliver: Callable[[int, RunResult], Any],
+) -> None:
+    """Run every item of a prepared map, persisting it when it has a workflow id.
+
+    Restored items (04 D35) are delivered first, in index order.
+    """
+    checkpointer = runner.checkpointer
+    if checkpointer is None or request.workflow_id is None:
+        await run_batch(
+            prepared.call,
+            prepared.source.count,
+            ItemRunner(prepared, request),
+            deliver,
+            emitter=prepared.emitter,
+            workflow_id=request.workflow_id,
+            fail_fast=prepared.fail_fast,
+        )
+        return
+    await _execute_persisted_batch(checkpointer, request, prepared, deliver)
+
+
+async def _execute_persisted_batch(
+    checkpointer: Checkpointer,
+    request: MapRequest,
+    prepared: PreparedMap,
+    deliver: Callable[[int, RunResult], Any],
+) -> None:
+    await need_loop()
+    start = time.perf_counter()
+    batch_id = request.workflow_id
+    assert batch_id is not None
+    graph = prepared.plan.graph
+    async with checkpointer.session() as session:
+        store = await plan_batch(
+            checkpointer,
+            session,
+            graph,
+            prepared.plan,
+            prepared.source,
+            batch_id=batch_id,
+            map_over=list(prepared.map_over),
+            map_mode=request.map_mode,
+        )
+        await session.create_run(
+            batch_id,
+            graph_name=prepared.plan.name,
+            config=run_config(
+                graph,
+                kind="map",
+                map_over=list(prepared.map_over),
+                map_mode=request.map_mode,
+                item_count=prepared.source.count,
+            ),
+        )
+        raised = True
+        try:
+            await run_batch(
+                prepared.call,
+                len(store.todo),
+                ItemRunner(prepared, request, store),
+                _ToIndex(store, deliver),
+                emitter=prepared.emitter,
+                workflow_id=batch_id,
+                fail_fast=prepared.fail_fast,
+                size=prepared.source.count,
+                prelude=_Restored(prepared, store, deliver),
+                session=session,
+            )
+            raised = False
+        finally:
+            # Shielded: a failed or cancelled batch still records its end (D37).
+            with anyio.CancelScope(shield=True):
+                await store.finish((time.perf_counter() - start) * 1000, raised=raised)
+
+
+class _Restored:
+    """Hands over restored items first; they emit only RunStart and RunEnd (O36)."""
+
+    __slots__ = ("deliver", "prepared", "store")
+
+    def __init__(
+        self,
+        prepared: PreparedMap,
+        store: BatchStore,
+        deliver: Callable[[int, RunResult], Any],
+    ) -> None:
+        self.prepared = prepared
+        self.store = store
+        self.deliver = deliver
+
+    async def __call__(self) -> None:
+        prepared = self.prepared
+        emitter = prepared.emitter
+        for index in sorted(self.store.restored):
+            result = self.store.restored[index]
+            if emitter is not None:
+                item = Emitter(
+                    prepared.call, result.run_id, prepared.plan.name, emitter.span
+                )
+                await item.run_start(result.workflow_id)
+                await item.run_end(RunStatus.COMPLETED, None, 0.0)
+            pending = self.deliver(index, result)
+            if pending is not None:
+                await pending
 
 
 async def map_call(
@@ -389,15 +608,7 @@ async def map_call(
     results: list[RunResult | None] = [None] * count
     token = CURRENT_CALL.set(prepared.call)
     try:
-        await run_batch(
-            prepared.call,
-            count,
-            item_runner(prepared, request),
-            Keep(results),
-            emitter=prepared.emitter,
-            workflow_id=request.workflow_id,
-            fail_fast=prepared.fail_fast,
-        )
+        await execute_batch(runner, request, prepared, Keep(results))
     finally:
         CURRENT_CALL.reset(token)
         await finish_call(prepared.call)

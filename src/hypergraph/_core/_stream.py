@@ -16,12 +16,11 @@ from typing import TYPE_CHECKING, Any, Self
 
 import anyio
 
-from hypergraph._core._batch import run_batch
 from hypergraph._core._calls import (
     MapRequest,
     PreparedMap,
+    execute_batch,
     finish_call,
-    item_runner,
     prepare_map,
 )
 from hypergraph._core._context import CURRENT_CALL, need_loop
@@ -103,14 +102,8 @@ class MapStream:
         try:
             async with send:
                 try:
-                    await run_batch(
-                        prepared.call,
-                        prepared.source.count,
-                        item_runner(prepared, self._request),
-                        _Deliver(send),
-                        emitter=prepared.emitter,
-                        workflow_id=self._request.workflow_id,
-                        fail_fast=prepared.fail_fast,
+                    await execute_batch(
+                        self._runner, self._request, prepared, _Deliver(send)
                     )
                 except Exception as exc:  # noqa: BLE001 - forwarded to the consumer
                     with contextlib.suppress(anyio.BrokenResourceError):
