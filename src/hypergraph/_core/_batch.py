@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import anyio.lowlevel
 
+from hypergraph._checkpoint._types import WorkflowStatus
 from hypergraph._core._context import CallContext, first_exception, need_loop
 from hypergraph._core._emit import Emitter
 from hypergraph._graph_node import check_mode
-from hypergraph._ids import new_run_id
+from hypergraph._ids import child_workflow_id, new_run_id
 from hypergraph._plan import MISSING, NodePlan, Plan, plan_for
 from hypergraph._runlog import MapLog
 from hypergraph.exceptions import GraphConfigError
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
     from hypergraph._checkpoint._store import Session
     from hypergraph._core._engine import Run
+    from hypergraph._core._recorder import Recorder
 
 __all__ = ("ItemSource", "run_items", "run_mapped_node")
 
@@ -353,30 +355,45 @@ async def _pool_with_writer(
 class _MappedItem:
     """Runs item i of a mapped GraphNode (a named callable for the pool)."""
 
-    __slots__ = ("inner", "max_iterations", "parent", "path", "run", "source")
+    __slots__ = ("batch", "inner", "parent", "path", "run", "source")
 
     def __init__(
-        self, run: Run, inner: Plan, source: ItemSource, path: str, parent: str | None
+        self,
+        run: Run,
+        inner: Plan,
+        source: ItemSource,
+        path: str,
+        parent: str | None,
+        batch: Recorder | None,
     ) -> None:
         self.run = run
         self.inner = inner
         self.source = source
         self.path = path
         self.parent = parent
+        self.batch = batch  # the persisted batch parent "<wf>/<node>" (D33)
 
     def __call__(self, index: int) -> Coroutine[Any, Any, RunResult]:
         from hypergraph._core._engine import run_graph
 
         run = self.run
+        inputs = self.source.inputs(index)
+        batch = self.batch
+        recorder = (
+            None
+            if batch is None
+            else batch.child(child_workflow_id(batch.run_id, index), self.inner, inputs)
+        )
         return run_graph(
             self.inner,
-            self.source.inputs(index),
+            inputs,
             run.call,
             fail_fast=True,
             raise_errors=False,
             max_iterations=run.max_iterations,
             path=self.path,
             parent_span=self.parent,
+            recorder=recorder,
         )
 
 
@@ -406,15 +423,28 @@ async def run_mapped_node(
     if call.events is not None:
         emitter = Emitter(call, new_run_id(), inner.name, parent)
         parent = emitter.span
-    await run_batch(
-        call,
-        source.count,
-        _MappedItem(run, inner, source, f"{run.path}{plan.name}/", parent),
-        Keep(results),
-        emitter=emitter,
-        workflow_id=None,
-        fail_fast=mapping.error_handling == "raise",
-    )
+    batch = run._child_recorder(plan, inner, kwargs, kind="map")
+    raised = True
+    try:
+        await run_batch(
+            call,
+            source.count,
+            _MappedItem(run, inner, source, f"{run.path}{plan.name}/", parent, batch),
+            Keep(results),
+            emitter=emitter,
+            workflow_id=None if batch is None else batch.run_id,
+            fail_fast=mapping.error_handling == "raise",
+        )
+        raised = False
+    finally:
+        if batch is not None:
+            failed = any(
+                r is not None and r.status is RunStatus.FAILED for r in results
+            )
+            status = (
+                WorkflowStatus.FAILED if raised or failed else WorkflowStatus.COMPLETED
+            )
+            await batch.finish(status, batch.elapsed_ms(), wait=False)
     graph_node = plan.node
     columns = [
         [

@@ -61,7 +61,13 @@ class BatchStore:
             ),
             inputs=inputs,
         )
-        return Recorder(self.session, self.checkpointer, child, is_item=True)
+        return Recorder(
+            self.session,
+            self.checkpointer,
+            child,
+            is_item=True,
+            resumed=child in self.existing,
+        )
 
     def note(self, result: RunResult) -> None:
         """Count an executed item's outcome for the parent's end status."""

@@ -299,6 +299,7 @@ async def _run_persisted(
                 lineage.workflow_id,
                 superstep_offset=lineage.superstep_offset,
                 next_index=lineage.next_index,
+                resumed=lineage.resumes,
             )
             overrides = {k: lineage.inputs[k] for k in lineage.overrides}
             raise_errors = request.error_handling == "raise"

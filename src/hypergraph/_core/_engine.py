@@ -474,6 +474,16 @@ class Run(RunState):
             child_run_id=self._child_id(plan),
         )
 
+    def _child_recorder(
+        self, plan: NodePlan, inner: Plan, inputs: dict[str, Any], *, kind: str = "run"
+    ) -> Recorder | None:
+        """Persist a GraphNode's nested run as child run ``<wf>/<node>`` (D29b, D33)."""
+        recorder = self.recorder
+        child = self._child_id(plan)
+        if recorder is None or child is None:
+            return None
+        return recorder.child(child, inner, inputs, kind=kind)
+
     def _child_id(self, plan: NodePlan) -> str | None:
         """The persisted run id of a GraphNode's nested run (D29b, D33)."""
         if plan.kind != NodeKind.GRAPH or self.recorder is None:
@@ -597,6 +607,7 @@ class Run(RunState):
                 inner: outer
                 for outer, inner in plan.node.output_pairs  # type: ignore[attr-defined]
             },
+            recorder=self._child_recorder(plan, inner, kwargs),
         )
         if result.status is RunStatus.FAILED:
             assert result.error is not None

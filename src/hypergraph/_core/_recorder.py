@@ -17,7 +17,7 @@ from hypergraph.exceptions import CheckpointSerializationError
 
 if TYPE_CHECKING:
     from hypergraph._checkpoint._store import Checkpointer, Session
-    from hypergraph._plan import NodePlan
+    from hypergraph._plan import NodePlan, Plan
 
 __all__ = ("Recorder",)
 
@@ -38,6 +38,7 @@ class Recorder:
         "is_item",
         "last_flush",
         "next_index",
+        "resumed",
         "run_id",
         "session",
         "started",
@@ -53,6 +54,7 @@ class Recorder:
         superstep_offset: int = 0,
         next_index: int = 0,
         is_item: bool = False,
+        resumed: bool = False,
     ) -> None:
         self.session = session
         self.checkpointer = checkpointer
@@ -62,12 +64,34 @@ class Recorder:
         self.next_index = next_index
         self.errors = 0
         self.is_item = is_item
+        # Child runs of a resumed (or re-run) run may already exist: reset them.
+        self.resumed = resumed
         self.last_flush = time.monotonic()
         self.started = time.monotonic()
 
     def elapsed_ms(self) -> float:
         """Wall time of this attempt so far."""
         return (time.monotonic() - self.started) * 1000
+
+    def child(
+        self, child_id: str, inner: Plan, inputs: dict[str, Any], *, kind: str = "run"
+    ) -> Recorder:
+        """Queue the child run of a nested graph and return its recorder."""
+        from hypergraph._core._lineage import run_config
+
+        session = self.session
+        if self.resumed:
+            session.queue_reset(child_id)
+        session.queue_create(
+            child_id,
+            graph_name=inner.name,
+            parent_run_id=self.run_id,
+            config=run_config(inner.graph, kind=kind),
+            inputs=inputs,
+        )
+        return Recorder(
+            session, self.checkpointer, child_id, is_item=True, resumed=self.resumed
+        )
 
     def encode(self, plan: NodePlan, values: dict[str, Any]) -> bytes:
         """Encode a node's outputs, naming the output that cannot be stored.
