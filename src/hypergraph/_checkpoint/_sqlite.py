@@ -37,6 +37,7 @@ from hypergraph._checkpoint._types import (
     StepTable,
     WorkflowStatus,
 )
+from hypergraph._logging import CHECKPOINT_SAVE_FAILED, get_logger
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
 __all__ = ("DEFAULT_DB_PATH", "SqliteCheckpointer")
 
 DEFAULT_DB_PATH: Final = Path(".hypergraph") / "runs.db"
+_logger = get_logger("hypergraph.checkpoint")
 _FLUSH_EVERY: Final = 256  # queued records that make a batch start a group commit
 _BACKLOG_LIMIT: Final = 20_000  # above this, items wait for the writer
 T = TypeVar("T")
@@ -776,16 +778,28 @@ class SqliteSession(Session):
         steps, self._step_rows = self._step_rows, []
         ends, self._end_rows = self._end_rows, []
         touched, self._touched = self._touched, set()
-        for run_id in resets:
-            await _delete_tree(conn, run_id, keep_row=True)
-        if creates:
-            await conn.executemany(_sql.UPSERT_RUN, creates)
-        if steps:
-            await conn.executemany(_sql.SAVE_STEP, steps)
-            await self._retain(conn, touched)
-        if ends:
-            await conn.executemany(_sql.END_RUN, ends)
-        await conn.commit()
+        try:
+            for run_id in resets:
+                await _delete_tree(conn, run_id, keep_row=True)
+            if creates:
+                await conn.executemany(_sql.UPSERT_RUN, creates)
+            if steps:
+                await conn.executemany(_sql.SAVE_STEP, steps)
+                await self._retain(conn, touched)
+            if ends:
+                await conn.executemany(_sql.END_RUN, ends)
+            await conn.commit()
+        except BaseException:
+            # Nothing of this group was committed: put it back in front of
+            # whatever was queued meanwhile, so a later commit can retry it.
+            with contextlib.suppress(Exception):
+                await conn.rollback()
+            self._resets[:0] = resets
+            self._creates[:0] = creates
+            self._step_rows[:0] = steps
+            self._end_rows[:0] = ends
+            self._touched |= touched
+            raise
 
     async def _retain(self, conn: aiosqlite.Connection, runs: set[str]) -> None:
         """Apply the retention policy to the runs just written (D16)."""
@@ -813,7 +827,16 @@ class SqliteSession(Session):
         while not self._stopping:
             await self._wake.wait()
             self._wake.clear()
-            await self.flush()
+            try:
+                await self.flush()
+            except Exception as exc:  # noqa: BLE001 - D17: logged, never fails the run
+                # The rows stay queued: the next commit (or the final, awaited
+                # one) retries them, and that one reports a persistent failure.
+                _logger.warning(
+                    CHECKPOINT_SAVE_FAILED,
+                    database=self.sqlite.target,
+                    error=f"{type(exc).__name__}: {exc}",
+                )
 
     def wake(self) -> None:
         """Start a group commit soon if enough has piled up."""

@@ -19,6 +19,7 @@ from hypergraph._core._context import CallContext, first_exception, need_loop
 from hypergraph._core._emit import Emitter
 from hypergraph._graph_node import check_mode
 from hypergraph._ids import child_workflow_id, new_run_id
+from hypergraph._logging import BATCH_FINISHED, BATCH_STARTED
 from hypergraph._plan import MISSING, NodePlan, Plan, plan_for
 from hypergraph._runlog import MapLog
 from hypergraph.exceptions import GraphConfigError
@@ -289,6 +290,8 @@ async def run_batch(
         deliver = _Committing(session, tally)
     if emitter is not None:
         await emitter.run_start(workflow_id, is_map=True, size=tally.count)
+    if call.log is not None:
+        call.log.info(BATCH_STARTED, workflow_id=workflow_id, items=tally.count)
     try:
         if prelude is not None:
             await prelude()
@@ -306,8 +309,17 @@ async def run_batch(
                 RunStatus.FAILED, str(exc), (time.perf_counter() - start) * 1000
             )
         raise
+    status, error = tally.outcome()
+    if call.log is not None:
+        call.log.info(
+            BATCH_FINISHED,
+            workflow_id=workflow_id,
+            items=tally.count,
+            failed=tally.failed,
+            paused=tally.paused,
+            duration_ms=round((time.perf_counter() - start) * 1000, 3),
+        )
     if emitter is not None:
-        status, error = tally.outcome()
         await emitter.run_end(status, error, (time.perf_counter() - start) * 1000)
 
 
@@ -394,6 +406,7 @@ class _MappedItem:
             path=self.path,
             parent_span=self.parent,
             recorder=recorder,
+            is_item=True,
         )
 
 

@@ -450,6 +450,7 @@ class ItemRunner:
             nested_responses=_nested_for(prepared, index),
             parent_span=prepared.item_parent,
             recorder=recorder,
+            is_item=True,
         )
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import anyio
 
+from hypergraph._core._log import call_logger
 from hypergraph._ids import new_span_prefix
 
 if TYPE_CHECKING:
@@ -45,6 +46,8 @@ class CallContext:
         "in_task",
         "is_async_runner",
         "limiter",
+        "log",
+        "log_nodes",
         "loop_thread",
         "max_iterations",
         "span_counter",
@@ -68,6 +71,8 @@ class CallContext:
         self._thread_limiter = thread_limiter
         self.max_iterations = max_iterations
         self.is_async_runner = is_async_runner
+        # Structured logging: None unless the app configured structlog.
+        self.log, self.log_nodes = call_logger()
         # Known to run inside an asyncio task (always, once need_loop() passed).
         self.in_task = is_async_runner
         self._span_prefix: str | None = None

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import anyio
 import anyio.lowlevel
+import structlog
 
 from hypergraph._checkpoint._types import StepStatus, WorkflowStatus
 from hypergraph._core._context import CallContext, first_exception, need_loop
@@ -26,10 +27,12 @@ from hypergraph._core._invoke import (
     settle,
     split_outputs,
 )
+from hypergraph._core._log import describe
 from hypergraph._gates import END
 from hypergraph._ids import new_run_id
+from hypergraph._logging import RUN_FINISHED, RUN_STARTED
 from hypergraph._plan import MISSING, NodeKind, NodePlan, Plan, plan_for
-from hypergraph._runlog import RawRecord, RunLog
+from hypergraph._runlog import RawRecord, RunLog, error_type_name
 from hypergraph._schedule import RunState
 from hypergraph.exceptions import InfiniteLoopError
 from hypergraph.results import PauseInfo, RunResult, RunStatus
@@ -107,7 +110,7 @@ class Run(RunState):
         checked = not self.plan.all_run
         emitter = self.emitter
         recorder = self.recorder
-        direct_ok = emitter is None and recorder is None
+        direct_ok = emitter is None and recorder is None and not self.call.log_nodes
         inline_ok = self.call.limiter is None and direct_ok
         for step, level in enumerate(levels):
             if checked:
@@ -349,9 +352,7 @@ class Run(RunState):
         versions = self._input_versions(plan) if recorder is not None else None
         self.begin(plan)
         span = self.call.next_span()
-        emitter = self.emitter
-        if emitter is not None:
-            await emitter.node_start(plan, span)
+        await self._announce_start(plan, span, step)
         wall = time.time()
         start = _now()
         kind = plan.kind
@@ -381,8 +382,7 @@ class Run(RunState):
             )
             self._note_failure(plan, exc)
             self._record_end(plan, step, StepStatus.FAILED, wall, start, versions, exc)
-            if emitter is not None:
-                await emitter.node_error(plan, span, exc)
+            await self._announce_failure(plan, span, exc)
             raise
         if out is PAUSE:
             await self._paused(plan, step, span, inner_log, wall, versions)
@@ -391,9 +391,35 @@ class Run(RunState):
         self.records.append(
             (plan.name, step, elapsed, "completed", None, decision, inner_log, span)
         )
-        if emitter is not None:
-            await emitter.node_end(plan, span, elapsed, decision, inner_log)
+        await self._announce_end(plan, span, elapsed, decision, inner_log)
         return out
+
+    async def _announce_start(self, plan: NodePlan, span: int, step: int) -> None:
+        if self.emitter is not None:
+            await self.emitter.node_start(plan, span)
+        log = self.call.log
+        if self.call.log_nodes and log is not None:
+            log.debug("node_started", node=plan.name, superstep=step)
+
+    async def _announce_failure(
+        self, plan: NodePlan, span: int, exc: BaseException
+    ) -> None:
+        log = self.call.log
+        if self.call.log_nodes and log is not None:
+            log.debug("node_failed", node=plan.name, error_type=error_type_name(exc))
+        if self.emitter is not None:
+            await self.emitter.node_error(plan, span, exc)
+
+    async def _announce_end(
+        self, plan: NodePlan, span: int, elapsed: int, decision: Any, inner_log: Any
+    ) -> None:
+        log = self.call.log
+        if self.call.log_nodes and log is not None:
+            log.debug(
+                "node_finished", node=plan.name, duration_ms=round(elapsed / 1e6, 3)
+            )
+        if self.emitter is not None:
+            await self.emitter.node_end(plan, span, elapsed, decision, inner_log)
 
     async def _paused(
         self,
@@ -692,6 +718,7 @@ async def run_graph(
     recorder: Recorder | None = None,
     restore: tuple[list[Any], dict[str, Any]] | None = None,
     pause_renames: dict[str, str] | None = None,
+    is_item: bool = False,
 ) -> RunResult:
     """Run ``plan`` once with ``inputs`` (already validated) and return its result.
 
@@ -716,12 +743,12 @@ async def run_graph(
     run.pause_renames = pause_renames
     if restore is not None:
         run.restore(*restore)
-    if call.events is not None:
-        return await _observed(
-            run, start, raise_errors, on_missing, workflow_id, parent_span
-        )
-    error, values = await _execute(run, raise_errors, on_missing)
-    return _result(run, start, error, values, workflow_id)
+    if call.events is None and call.log is None:
+        error, values = await _execute(run, raise_errors, on_missing)
+        return _result(run, start, error, values, workflow_id)
+    return await _observed(
+        run, start, raise_errors, on_missing, workflow_id, parent_span, inputs, is_item
+    )
 
 
 async def _execute(
@@ -794,27 +821,65 @@ async def _observed(
     on_missing: str,
     workflow_id: str | None,
     parent_span: str | None,
+    inputs: dict[str, Any],
+    is_item: bool,
 ) -> RunResult:
-    """The same run, bracketed by RunStart/RunEnd events (O33)."""
-    emitter = Emitter(run.call, run.run_id, run.plan.name, parent_span)
-    run.emitter = emitter
-    run.workflow_id = workflow_id
-    await emitter.run_start(workflow_id)
-    try:
-        error, values = await _execute(run, raise_errors, on_missing)
-    except anyio.get_cancelled_exc_class():
-        await emitter.cancelled((_now() - start) / 1e6)
-        raise
-    except Exception as exc:
-        await emitter.run_end(RunStatus.FAILED, str(exc), (_now() - start) / 1e6)
-        raise
-    result = _result(run, start, error, values, workflow_id)
-    await emitter.run_end(
-        result.status,
-        None if error is None else str(error),
-        (_now() - start) / 1e6,
-    )
+    """The same run, bracketed by RunStart/RunEnd events (O33) and log lines."""
+    call = run.call
+    emitter = None
+    if call.events is not None:
+        emitter = Emitter(call, run.run_id, run.plan.name, parent_span)
+        run.emitter = emitter
+        run.workflow_id = workflow_id
+        await emitter.run_start(workflow_id)
+    log = call.log
+    # Top-level runs log at info; nested runs and batch items at debug, so a
+    # million-item batch does not write two million info lines.
+    top = run.path == "" and not is_item
+    with structlog.contextvars.bound_contextvars(
+        run_id=run.run_id, workflow_id=workflow_id, graph=run.plan.name
+    ):
+        if log is not None:
+            (log.info if top else log.debug)(RUN_STARTED, inputs=describe(inputs))
+        try:
+            error, values = await _execute(run, raise_errors, on_missing)
+        except anyio.get_cancelled_exc_class():
+            _log_end(run, start, "failed", "cancelled", top)
+            if emitter is not None:
+                await emitter.cancelled((_now() - start) / 1e6)
+            raise
+        except Exception as exc:
+            _log_end(run, start, "failed", error_type_name(exc), top)
+            if emitter is not None:
+                await emitter.run_end(
+                    RunStatus.FAILED, str(exc), (_now() - start) / 1e6
+                )
+            raise
+        result = _result(run, start, error, values, workflow_id)
+        kind = None if error is None else error_type_name(error)
+        _log_end(run, start, result.status.value, kind, top)
+    if emitter is not None:
+        await emitter.run_end(
+            result.status,
+            None if error is None else str(error),
+            (_now() - start) / 1e6,
+        )
     return result
+
+
+def _log_end(
+    run: Run, start: int, status: str, error_type: str | None, top: bool
+) -> None:
+    log = run.call.log
+    if log is None:
+        return
+    (log.info if top else log.debug)(
+        RUN_FINISHED,
+        status=status,
+        error_type=error_type,
+        duration_ms=round((_now() - start) / 1e6, 3),
+        outputs=describe(run.result_values()),
+    )
 
 
 def _check_missing(plan: Plan, values: dict[str, Any], on_missing: str) -> None:
