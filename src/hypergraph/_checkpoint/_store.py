@@ -282,6 +282,11 @@ class Checkpointer(ABC):
         """Delete a run (and its descendants). Not supported by default."""
         raise NotImplementedError(f"{type(self).__name__} cannot delete runs")
 
+    async def child_states(self, parent_run_id: str) -> dict[str, dict[str, Any]]:
+        """The state of every direct child of a run, keyed by child id."""
+        children = await self.list_runs(parent_run_id=parent_run_id, limit=None)
+        return {run.id: await self.get_state(run.id) for run in children}
+
     async def get_stats(self, run_id: str) -> dict[str, dict[str, Any]]:
         """Per-node statistics of a run (D52)."""
         return node_stats(await self.get_steps(run_id))

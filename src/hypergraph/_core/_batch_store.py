@@ -160,15 +160,25 @@ async def plan_batch(
             completed.setdefault(key, []).append((position, run))
     for runs in completed.values():
         runs.sort(key=lambda pair: pair[0])
-    claimed: set[str] = set()
+    claimed: dict[int, Run] = {}
     for index, signature in enumerate(signatures):
-        found = _claim(completed, claimed, batch_id, index, signature) or _claim(
-            completed, claimed, batch_id, index, f"#legacy{index}"
+        taken = {run.id for run in claimed.values()}
+        found = _claim(completed, taken, batch_id, index, signature) or _claim(
+            completed, taken, batch_id, index, f"#legacy{index}"
         )
         if found is not None:
-            claimed.add(found.id)
-            store.restored[index] = await _restored_result(checkpointer, plan, found)
-    _assign_children(store, claimed, count)
+            claimed[index] = found
+    # One read for every restored child's state: re-running a finished batch of
+    # any size costs one query, not one per item (D-9).
+    states = await checkpointer.child_states(batch_id)
+    names = plan.result_names
+    for index, run in claimed.items():
+        state = states.get(run.id, {})
+        values = {name: state[name] for name in names if name in state}
+        store.restored[index] = RunResult(
+            values, RunStatus.COMPLETED, run.id, run.id, None, None, None
+        )
+    _assign_children(store, {run.id for run in claimed.values()}, count)
     return store
 
 
@@ -186,12 +196,3 @@ def _assign_children(store: BatchStore, claimed: set[str], count: int) -> None:
             spare += 1
         used.add(child)
         store.child_ids[index] = child
-
-
-async def _restored_result(
-    checkpointer: Checkpointer, plan: Plan, run: Run
-) -> RunResult:
-    state = await checkpointer.get_state(run.id)
-    names = plan.result_names
-    values = {name: state[name] for name in names if name in state}
-    return RunResult(values, RunStatus.COMPLETED, run.id, run.id, None, None, None)
