@@ -95,6 +95,37 @@ class RunState:
             self.values[name] = value
             self.versions[name] = self.versions.get(name, 0) + 1
             self.writer[name] = OVERRIDE
+        if overrides:
+            self._invalidate(set(overrides))
+
+    def _invalidate(self, names: set[str]) -> None:
+        """Forget what every node downstream of overridden values computed (D26).
+
+        Their stored outputs would otherwise sit in the state (and the result)
+        next to the new values until the nodes run again.
+        """
+        plan = self.plan
+        below: dict[int, set[int]] = {n.index: set() for n in plan.nodes}
+        for node in plan.nodes:
+            for pred in (*node.preds, *node.controllers):
+                below[pred].add(node.index)
+        stack = [
+            n.index for n in plan.nodes if any(p.value_name in names for p in n.params)
+        ]
+        affected: set[int] = set()
+        while stack:
+            i = stack.pop()
+            if i not in affected:
+                affected.add(i)
+                stack.extend(below[i])
+        for i in affected:
+            node = plan.nodes[i]
+            self.ran[i] = 0
+            for name in (*node.outputs, *node.emit, "_" + node.name):
+                if name not in names:
+                    self.values.pop(name, None)
+            if self.pending:
+                self.pending[i] = None
 
     def track(self) -> None:
         """Allocate the per-node bookkeeping the superstep loop relies on."""

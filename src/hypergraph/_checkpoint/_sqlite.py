@@ -589,14 +589,22 @@ class SqliteCheckpointer(Checkpointer):
         return decoded
 
     def __repr__(self) -> str:
-        shown = self.target if self.path is None else f"{self.path}"
+        shown = self.target
+        if self.path is not None:
+            try:
+                shown = f"./{self.path.relative_to(Path.cwd())}"
+            except ValueError:
+                shown = str(self.path)
         if self._closed:
             return f"SqliteCheckpointer: {shown} | closed"
         runs = self._fetch("SELECT COUNT(*) FROM runs")
         steps = self._fetch("SELECT COUNT(*) FROM steps")
         run_count = runs[0][0] if runs else 0
         step_count = steps[0][0] if steps else 0
-        return f"SqliteCheckpointer: {shown} | {run_count} runs | {step_count} steps"
+        return (
+            f"SqliteCheckpointer: {shown} | {run_count} run{'s' * (run_count != 1)} | "
+            f"{step_count} step{'s' * (step_count != 1)}"
+        )
 
 
 def _steps_query(run_id: str, superstep: int | None) -> tuple[str, tuple[Any, ...]]:

@@ -208,8 +208,36 @@ class CheckpointPolicy:
             raise ValueError(f"ttl must be a positive timedelta, got {self.ttl!r}.")
 
 
+def _html(headers: list[str], rows: list[list[Any]]) -> str:
+    from html import escape
+
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{escape(str(cell))}</td>" for cell in row) + "</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
 class RunTable(list[Run]):
     """A list of runs whose repr is a readable table."""
+
+    def _repr_html_(self) -> str:
+        """An HTML table for notebooks."""
+        return _html(
+            ["ID", "Graph", "Status", "Steps", "Duration (ms)", "Created"],
+            [
+                [
+                    r.id,
+                    r.graph_name,
+                    r.status,
+                    r.node_count,
+                    r.duration_ms,
+                    r.created_at,
+                ]
+                for r in self
+            ],
+        )
 
     def __repr__(self) -> str:
         if not self:
@@ -226,6 +254,23 @@ class RunTable(list[Run]):
 
 class StepTable(list[StepRecord]):
     """A list of step records whose repr is a readable table."""
+
+    def _repr_html_(self) -> str:
+        """An HTML table for notebooks."""
+        return _html(
+            ["#", "Node", "Superstep", "Status", "Duration (ms)", "Error"],
+            [
+                [
+                    s.index,
+                    s.node_name,
+                    s.superstep,
+                    s.status,
+                    s.duration_ms,
+                    s.error or "",
+                ]
+                for s in self
+            ],
+        )
 
     def __repr__(self) -> str:
         if not self:

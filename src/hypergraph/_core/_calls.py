@@ -271,7 +271,7 @@ async def _run_persisted(
     ):
         check_workflow_id(workflow_id)  # only existing child runs may contain '/'
     lineage = await decide_lineage(checkpointer, graph, plan, request, inputs)
-    check_run_inputs(plan, lineage.inputs)
+    check_run_inputs(plan, lineage.inputs, frozenset(lineage.overrides))
     state_inputs, responses, nested = split_responses(plan, lineage.inputs)
     call = _run_context(runner, request, concurrent)
     token = CURRENT_CALL.set(call)

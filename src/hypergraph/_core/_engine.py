@@ -370,11 +370,6 @@ class Run(RunState):
             if recorder is not None and out is not PAUSE:
                 # Inside the try: a value the store cannot encode fails the node.
                 self._record(plan, step, out, decision, wall, _now() - start, versions)
-        except anyio.get_cancelled_exc_class():
-            self._record_end(
-                plan, step, StepStatus.FAILED, wall, start, versions, "cancelled"
-            )
-            raise
         except Exception as exc:
             elapsed = _now() - start
             self.records.append(
@@ -383,6 +378,13 @@ class Run(RunState):
             self._note_failure(plan, exc)
             self._record_end(plan, step, StepStatus.FAILED, wall, start, versions, exc)
             await self._announce_failure(plan, span, exc)
+            raise
+        except BaseException as exc:
+            # Cancellation, Ctrl-C, SystemExit: the in-flight step is recorded as
+            # failed with error "cancelled" (D10), then the exception goes on.
+            self._record_end(
+                plan, step, StepStatus.FAILED, wall, start, versions, exc, "cancelled"
+            )
             raise
         if out is PAUSE:
             await self._paused(plan, step, span, inner_log, wall, versions)
@@ -448,6 +450,7 @@ class Run(RunState):
         start: int | None,
         versions: dict[str, int] | None,
         error: BaseException | str | None,
+        message: str | None = None,
     ) -> None:
         """Persist a failed, cancelled or paused step (no values)."""
         if self.recorder is None:
@@ -460,6 +463,7 @@ class Run(RunState):
             duration_ns=0 if start is None else _now() - start,
             input_versions=versions or {},
             error=error,
+            message=message,
             child_run_id=self._child_id(plan),
         )
 
@@ -765,18 +769,19 @@ async def _execute(
         values = run.result_values()
         if on_missing != "ignore" and run.pause is None:
             _check_missing(plan, values, on_missing)
-    except anyio.get_cancelled_exc_class():
-        if recorder is not None:
-            # Shielded: the run's FAILED status is written while it unwinds (D10).
-            with anyio.CancelScope(shield=True):
-                await recorder.finish(WorkflowStatus.FAILED, recorder.elapsed_ms())
-        raise
     except Exception as exc:
         if recorder is not None:
             await recorder.finish(WorkflowStatus.FAILED, recorder.elapsed_ms())
         if raise_errors:
             raise
         return exc, run.result_values()
+    except BaseException:
+        if recorder is not None:
+            # Shielded: the run's FAILED status is written while it unwinds, on
+            # cancellation and on Ctrl-C alike (D10).
+            with anyio.CancelScope(shield=True):
+                await recorder.finish(WorkflowStatus.FAILED, recorder.elapsed_ms())
+        raise
     if recorder is not None:
         status = (
             WorkflowStatus.PAUSED if run.pause is not None else WorkflowStatus.COMPLETED

@@ -192,11 +192,16 @@ def _internal_error(plan: Plan, key: str, inputs: Mapping[str, Any]) -> ValueErr
     )
 
 
-def check_run_inputs(plan: Plan, inputs: Mapping[str, Any]) -> None:
-    """R7: no internal values, warn on unknown keys, all required inputs present."""
+def check_run_inputs(
+    plan: Plan, inputs: Mapping[str, Any], overrides: frozenset[str] = frozenset()
+) -> None:
+    """R7: no internal values, warn on unknown keys, all required inputs present.
+
+    ``overrides`` are values a fork supplies on purpose to replace computed ones.
+    """
     input_names = plan.input_names
     for key in inputs:
-        if key in input_names or key in plan.response_keys:
+        if key in input_names or key in plan.response_keys or key in overrides:
             continue
         if key in plan.internal:
             raise _internal_error(plan, key, inputs)

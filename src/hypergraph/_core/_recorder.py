@@ -126,15 +126,17 @@ class Recorder:
         values: dict[str, Any] | None = None,
         decision: Any = None,
         error: BaseException | str | None = None,
+        message: str | None = None,
         child_run_id: str | None = None,
     ) -> None:
-        """Build, encode and queue one step record."""
+        """Build, encode and queue one step record (``message`` overrides the text)."""
         encoded = None if values is None else self.encode(plan, values)
+        kind: str | None = None
         if isinstance(error, BaseException):
-            message: str | None = short_error(error)
-            kind: str | None = error_type_name(error)
-        else:
-            message, kind = error, None
+            kind = error_type_name(error)
+            message = message or short_error(error)
+        elif error is not None:
+            message = message or error
         if status is StepStatus.FAILED:
             self.errors += 1
         record = StepRecord(
