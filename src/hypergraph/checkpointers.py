@@ -52,14 +52,44 @@ __all__ = (
 
 @runtime_checkable
 class SyncCheckpointerProtocol(Protocol):
-    """The older blocking write protocol (kept for compatibility, spec 04 D12)."""
+    """The older blocking write protocol (kept for compatibility, spec 04 D12).
 
-    def runs(self, *args: object, **kwargs: object) -> RunTable:
-        """List runs."""
+    Runners do not need it (they drive any ``Checkpointer`` through the async
+    core); ``SqliteCheckpointer`` still implements it.
+    """
+
+    def create_run_sync(self, run_id: str, **fields: object) -> Run:
+        """Upsert a run as ACTIVE."""
         ...
 
-    def get_run(self, run_id: str) -> Run | None:
-        """One run, or None."""
+    def save_step_sync(self, record: StepRecord) -> None:
+        """Insert or replace a step."""
+        ...
+
+    def update_run_status_sync(
+        self, run_id: str, status: WorkflowStatus | str, **stats: object
+    ) -> None:
+        """Set a run's status."""
+        ...
+
+    def fork_workflow(
+        self,
+        source: str,
+        *,
+        workflow_id: str | None = None,
+        superstep: int | None = None,
+    ) -> tuple[str, Checkpoint]:
+        """A new id and a checkpoint to fork from."""
+        ...
+
+    def retry_workflow(
+        self,
+        source: str,
+        *,
+        workflow_id: str | None = None,
+        superstep: int | None = None,
+    ) -> tuple[str, Checkpoint]:
+        """A new id and a checkpoint with retry lineage."""
         ...
 
 

@@ -153,7 +153,7 @@ class MemoryCheckpointer(Checkpointer):
                 id=run_id,
                 status=WorkflowStatus.ACTIVE,
                 graph_name=graph_name or "",
-                node_count=0 if old is None else old.run.node_count,
+                node_count=0,
                 parent_run_id=parent_run_id,
                 forked_from=forked_from,
                 fork_superstep=fork_superstep,

@@ -91,7 +91,7 @@ ON CONFLICT (id) DO UPDATE SET
     fork_superstep = excluded.fork_superstep, retry_of = excluded.retry_of,
     retry_index = excluded.retry_index, config = excluded.config,
     inputs = excluded.inputs, duration_ms = NULL, error_count = 0,
-    completed_at = NULL
+    node_count = 0, completed_at = NULL
 """
 
 SAVE_STEP: Final = f"""

@@ -9,21 +9,19 @@ they work from any thread, with or without a running event loop.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import secrets
 import sqlite3
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Self, TypeVar
 
 import aiosqlite
+import anyio
 
 from hypergraph._checkpoint import _sql
 from hypergraph._checkpoint._store import (
     UNSET,
     Checkpointer,
-    Session,
     fold_state,
     node_stats,
     now,
@@ -38,7 +36,6 @@ from hypergraph._checkpoint._types import (
     StepTable,
     WorkflowStatus,
 )
-from hypergraph._logging import CHECKPOINT_SAVE_FAILED, get_logger
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -46,21 +43,16 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from hypergraph._checkpoint._serializers import Serializer
+from hypergraph._checkpoint._sqlite_session import (
+    SqliteSession,
+    delete_tree,
+    escape_like,
+)
 
 __all__ = ("DEFAULT_DB_PATH", "SqliteCheckpointer")
 
 DEFAULT_DB_PATH: Final = Path(".hypergraph") / "runs.db"
-_logger = get_logger("hypergraph.checkpoint")
-_FLUSH_EVERY: Final = 256  # queued records that make a batch start a group commit
-_FLUSH_AFTER_S: Final = 0.05  # ... or this long since the last commit started
-# Above this many queued records items wait for the writer: it bounds how much
-# finished work a hard kill can lose to a few hundred items.
-_BACKLOG_LIMIT: Final = 2_048
 T = TypeVar("T")
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 class SqliteCheckpointer(Checkpointer):
@@ -172,18 +164,24 @@ class SqliteCheckpointer(Checkpointer):
     async def _open_async(self) -> aiosqlite.Connection:
         self._check_open()
         self._prepare_path()
+        conn = await aiosqlite.connect(self.target, uri=self.uri)
         try:
-            conn = await aiosqlite.connect(self.target, uri=self.uri)
             await conn.execute("PRAGMA busy_timeout = 10000")
+            # Check the file before changing anything in it: a foreign database
+            # must be left byte for byte as it was.
+            if not self._schema_ready:
+                await self._ensure_schema_async(conn)
             if not self.uri:
                 await conn.execute("PRAGMA journal_mode = WAL")
                 await conn.execute("PRAGMA synchronous = NORMAL")
-            if not self._schema_ready:
-                await self._ensure_schema_async(conn)
-        except sqlite3.DatabaseError as exc:
-            with contextlib.suppress(Exception):
+        except BaseException as exc:
+            # Close on every failure: an open aiosqlite connection is a thread
+            # that would keep the interpreter alive (D-9).
+            with contextlib.suppress(Exception), anyio.CancelScope(shield=True):
                 await conn.close()
-            raise self._not_a_database(exc) from exc
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise self._not_a_database(exc) from exc
+            raise
         return conn
 
     async def _ensure_schema_async(self, conn: aiosqlite.Connection) -> None:
@@ -225,7 +223,7 @@ class SqliteCheckpointer(Checkpointer):
             (cutoff,),
         )
         for (run_id,) in rows:
-            await _delete_tree(conn, run_id, keep_row=False)
+            await delete_tree(conn, run_id, keep_row=False)
         await conn.commit()
 
     @contextlib.contextmanager
@@ -345,7 +343,7 @@ class SqliteCheckpointer(Checkpointer):
         conn = await self._open_async()
         try:
             if recursive:
-                await _delete_tree(conn, run_id, keep_row=False)
+                await delete_tree(conn, run_id, keep_row=False)
             else:
                 await conn.execute("DELETE FROM steps WHERE run_id = ?", (run_id,))
                 await conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
@@ -356,7 +354,7 @@ class SqliteCheckpointer(Checkpointer):
     async def _reset_run(self, run_id: str) -> None:
         conn = await self._open_async()
         try:
-            await _delete_tree(conn, run_id, keep_row=True)
+            await delete_tree(conn, run_id, keep_row=True)
             await conn.commit()
         finally:
             await conn.close()
@@ -582,6 +580,95 @@ class SqliteCheckpointer(Checkpointer):
         if self.get_run(run_id) is None:
             raise ValueError(f"Unknown source workflow_id: {run_id!r}")
 
+    # -- sync writes: the older SyncCheckpointerProtocol (D12) ----------------------
+    @contextlib.contextmanager
+    def _writer_sync(self) -> Iterator[sqlite3.Connection]:
+        self._check_open()
+        self._prepare_path()
+        conn = sqlite3.connect(self.target, uri=self.uri, timeout=10)
+        try:
+            tables = {
+                row[0]
+                for row in conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type='table'"
+                )
+            }
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            version = None
+            if "meta" in tables:
+                row = conn.execute("SELECT value FROM meta WHERE key='schema_version'")
+                found = row.fetchone()
+                version = int(found[0]) if found else None
+            if self._check_schema(version, app_id, tables):
+                conn.executescript(_sql.SCHEMA)
+                conn.execute(f"PRAGMA application_id = {_sql.APPLICATION_ID}")
+                conn.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
+                    (str(_sql.SCHEMA_VERSION),),
+                )
+            yield conn
+            conn.commit()
+        except sqlite3.DatabaseError as exc:
+            raise self._not_a_database(exc) from exc
+        finally:
+            conn.close()
+
+    def create_run_sync(self, run_id: str, **fields: Any) -> Run:
+        """Blocking :meth:`create_run` (SyncCheckpointerProtocol)."""
+        created = now()
+        inputs = fields.get("inputs")
+        with self._writer_sync() as conn:
+            conn.execute(
+                _sql.UPSERT_RUN,
+                (
+                    run_id,
+                    fields.get("graph_name") or "",
+                    fields.get("parent_run_id"),
+                    fields.get("forked_from"),
+                    fields.get("fork_superstep"),
+                    fields.get("retry_of"),
+                    fields.get("retry_index"),
+                    _sql.encode_json(fields.get("config")),
+                    None if inputs is None else self.serializer.serialize(inputs),
+                    created.timestamp(),
+                ),
+            )
+        run = self.get_run(run_id)
+        assert run is not None
+        return run
+
+    def save_step_sync(self, record: StepRecord) -> None:
+        """Blocking :meth:`save_step`."""
+        with self._writer_sync() as conn:
+            conn.execute(
+                _sql.SAVE_STEP, _sql.step_row(record, self._encode(record.values))
+            )
+
+    def update_run_status_sync(
+        self,
+        run_id: str,
+        status: WorkflowStatus | str,
+        *,
+        duration_ms: float | None = None,
+        node_count: int | None = None,
+        error_count: int | None = None,
+    ) -> None:
+        """Blocking :meth:`update_run_status`."""
+        final = status_of(status)
+        finished = final in (WorkflowStatus.COMPLETED, WorkflowStatus.FAILED)
+        with self._writer_sync() as conn:
+            conn.execute(
+                _sql.END_RUN,
+                (
+                    str(final),
+                    duration_ms,
+                    error_count,
+                    node_count,
+                    now().timestamp() if finished else None,
+                    run_id,
+                ),
+            )
+
     def _decode_inputs(self, rows: list[tuple[Any, ...]]) -> dict[str, Any]:
         if not rows or rows[0][0] is None:
             return {}
@@ -643,7 +730,7 @@ def _search_query(query: str, field: str | None, limit: int) -> tuple[str, list[
     clauses: list[str] = []
     params: list[Any] = []
     for token in query.split():
-        pattern = f"%{_escape_like(token.lower())}%"
+        pattern = f"%{escape_like(token.lower())}%"
         alternatives = " OR ".join(f"lower({c}) LIKE ? ESCAPE '\\'" for c in columns)
         clauses.append(f"({alternatives})")
         params.extend([pattern] * len(columns))
@@ -653,243 +740,6 @@ def _search_query(query: str, field: str | None, limit: int) -> tuple[str, list[
         "ORDER BY created_at DESC, rowid DESC LIMIT ?"
     )
     return sql, [*params, limit]
-
-
-async def _delete_tree(
-    conn: aiosqlite.Connection, run_id: str, *, keep_row: bool
-) -> None:
-    """Delete a run's steps and every descendant run (ids ``<run_id>/...``)."""
-    below = _escape_like(run_id) + "/%"
-    await conn.execute(
-        "DELETE FROM steps WHERE run_id = ? OR run_id LIKE ? ESCAPE '\\'",
-        (run_id, below),
-    )
-    await conn.execute("DELETE FROM runs WHERE id LIKE ? ESCAPE '\\'", (below,))
-    if not keep_row:
-        await conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
-
-
-class SqliteSession(Session):
-    """One connection and one queue per top-level call; commits in groups.
-
-    Queued writes keep their order: resets, then run upserts, then steps, then
-    run ends, each group in one transaction. ``flush()`` returns once everything
-    queued before it is committed; concurrent callers share one commit.
-    """
-
-    def __init__(self, checkpointer: SqliteCheckpointer) -> None:
-        super().__init__(checkpointer)
-        self.sqlite = checkpointer
-        self.conn: aiosqlite.Connection | None = None
-        self._resets: list[str] = []
-        self._creates: list[tuple[Any, ...]] = []
-        self._step_rows: list[tuple[Any, ...]] = []
-        self._end_rows: list[tuple[Any, ...]] = []
-        self._touched: set[str] = set()
-        self._lock: asyncio.Lock | None = None
-        self._wake = asyncio.Event()
-        self._stopping = False
-        self._last_commit = time.monotonic()
-
-    async def __aenter__(self) -> SqliteSession:
-        self.conn = await self.sqlite._open_async()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        try:
-            await self.flush()
-        finally:
-            if self.conn is not None:
-                await self.conn.close()
-                self.conn = None
-
-    @property
-    def queued(self) -> int:
-        """Writes waiting for the next commit."""
-        return (
-            len(self._resets)
-            + len(self._creates)
-            + len(self._step_rows)
-            + len(self._end_rows)
-        )
-
-    async def create_run(self, run_id: str, **fields: Any) -> Run:
-        """Upsert a run as ACTIVE and commit it before returning."""
-        created = now()
-        self._creates.append(self._create_row(run_id, fields, created.timestamp()))
-        await self.flush()
-        return Run(
-            id=run_id,
-            status=WorkflowStatus.ACTIVE,
-            graph_name=fields.get("graph_name") or "",
-            parent_run_id=fields.get("parent_run_id"),
-            forked_from=fields.get("forked_from"),
-            fork_superstep=fields.get("fork_superstep"),
-            retry_of=fields.get("retry_of"),
-            retry_index=fields.get("retry_index"),
-            config=fields.get("config"),
-            created_at=created,
-        )
-
-    def queue_create(self, run_id: str, **fields: Any) -> None:
-        """Queue a run upsert (batch items: durable with their group)."""
-        self._creates.append(self._create_row(run_id, fields, now().timestamp()))
-
-    def _create_row(
-        self, run_id: str, fields: dict[str, Any], created: float
-    ) -> tuple[Any, ...]:
-        inputs = fields.get("inputs")
-        encoded = None if inputs is None else self.sqlite.serializer.serialize(inputs)
-        return (
-            run_id,
-            fields.get("graph_name") or "",
-            fields.get("parent_run_id"),
-            fields.get("forked_from"),
-            fields.get("fork_superstep"),
-            fields.get("retry_of"),
-            fields.get("retry_index"),
-            _sql.encode_json(fields.get("config")),
-            encoded,
-            created,
-        )
-
-    def queue_step(self, record: StepRecord, encoded: bytes | None) -> None:
-        """Queue a step; committed with the next group."""
-        self._step_rows.append(_sql.step_row(record, encoded))
-        self._touched.add(record.run_id)
-
-    def _end_row(
-        self, run_id: str, status: WorkflowStatus, stats: dict[str, Any]
-    ) -> None:
-        finished = status in (WorkflowStatus.COMPLETED, WorkflowStatus.FAILED)
-        self._end_rows.append(
-            (
-                str(status),
-                stats.get("duration_ms"),
-                stats.get("error_count"),
-                stats.get("node_count"),
-                now().timestamp() if finished else None,
-                run_id,
-            )
-        )
-
-    async def update_run(
-        self, run_id: str, status: WorkflowStatus, **stats: Any
-    ) -> None:
-        """Record a run's status; committed (with everything before it) on return."""
-        self._end_row(run_id, status, stats)
-        await self.flush()
-
-    def queue_run_end(self, run_id: str, status: WorkflowStatus, **stats: Any) -> None:
-        """Queue a batch item's end; committed with the next group."""
-        self._end_row(run_id, status, stats)
-
-    def queue_reset(self, run_id: str) -> None:
-        """Clear a child run's steps and descendants before it is re-executed."""
-        self._resets.append(run_id)
-
-    async def flush(self) -> None:
-        """Commit everything queued so far (concurrent callers share the commit)."""
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        async with self._lock:
-            await self._write_group()
-
-    async def _write_group(self) -> None:
-        if not self.queued:
-            return
-        conn = self.conn
-        assert conn is not None, "SqliteSession used outside 'async with'"
-        self._last_commit = time.monotonic()
-        resets, self._resets = self._resets, []
-        creates, self._creates = self._creates, []
-        steps, self._step_rows = self._step_rows, []
-        ends, self._end_rows = self._end_rows, []
-        touched, self._touched = self._touched, set()
-        try:
-            for run_id in resets:
-                await _delete_tree(conn, run_id, keep_row=True)
-            if creates:
-                await conn.executemany(_sql.UPSERT_RUN, creates)
-            if steps:
-                await conn.executemany(_sql.SAVE_STEP, steps)
-                await self._retain(conn, touched)
-            if ends:
-                await conn.executemany(_sql.END_RUN, ends)
-            await conn.commit()
-        except BaseException:
-            # Nothing of this group was committed: put it back in front of
-            # whatever was queued meanwhile, so a later commit can retry it.
-            with contextlib.suppress(Exception):
-                await conn.rollback()
-            self._resets[:0] = resets
-            self._creates[:0] = creates
-            self._step_rows[:0] = steps
-            self._end_rows[:0] = ends
-            self._touched |= touched
-            raise
-
-    async def _retain(self, conn: aiosqlite.Connection, runs: set[str]) -> None:
-        """Apply the retention policy to the runs just written (D16)."""
-        policy = self.sqlite.policy
-        if policy.retention == "full":
-            return
-        for run_id in runs:
-            if policy.retention == "latest":
-                await conn.execute(
-                    "DELETE FROM steps WHERE run_id = ? AND idx NOT IN "
-                    "(SELECT MAX(idx) "
-                    "FROM steps WHERE run_id = ? GROUP BY node_name)",
-                    (run_id, run_id),
-                )
-            else:
-                await conn.execute(
-                    "DELETE FROM steps WHERE run_id = ? AND superstep < (SELECT "
-                    "MAX(superstep) FROM steps WHERE run_id = ?) - ? + 1",
-                    (run_id, run_id, policy.window),
-                )
-
-    # -- background writer for batches ----------------------------------------------
-    async def writer(self) -> None:
-        """Commit groups while a batch runs; returns after :meth:`stop_writer`."""
-        while not self._stopping:
-            await self._wake.wait()
-            self._wake.clear()
-            try:
-                await self.flush()
-            except Exception as exc:  # noqa: BLE001 - D17: logged, never fails the run
-                # The rows stay queued: the next commit (or the final, awaited
-                # one) retries them, and that one reports a persistent failure.
-                _logger.warning(
-                    CHECKPOINT_SAVE_FAILED,
-                    database=self.sqlite.target,
-                    error=f"{type(exc).__name__}: {exc}",
-                )
-
-    def wake(self) -> None:
-        """Start a group commit soon if enough has piled up, or for long enough."""
-        if self.queued >= _FLUSH_EVERY or (
-            self.queued and time.monotonic() - self._last_commit >= _FLUSH_AFTER_S
-        ):
-            self._wake.set()
-
-    @property
-    def backlogged(self) -> bool:
-        """Too much is queued: the producer should wait for a commit."""
-        return self.queued >= _BACKLOG_LIMIT
-
-    async def stop_writer(self) -> None:
-        """Let the writer finish its last group and return."""
-        self._stopping = True
-        self._wake.set()
-        await self.flush()
-
-    # -- reads used while resuming --------------------------------------------------
-    async def fetch(self, sql: str, params: Any = ()) -> list[tuple[Any, ...]]:
-        """Run a read on the session's connection."""
-        assert self.conn is not None
-        rows = await self.conn.execute_fetchall(sql, params)
-        return [tuple(row) for row in rows]
 
 
 def read_with(

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Coroutine, Sequence
 
     from hypergraph._checkpoint._store import Session
-    from hypergraph._core._engine import Run
+    from hypergraph._core._kinds import NodeKinds
     from hypergraph._core._recorder import Recorder
 
 __all__ = ("ItemSource", "run_items", "run_mapped_node")
@@ -371,7 +371,7 @@ class _MappedItem:
 
     def __init__(
         self,
-        run: Run,
+        run: NodeKinds,
         inner: Plan,
         source: ItemSource,
         path: str,
@@ -411,7 +411,7 @@ class _MappedItem:
 
 
 async def run_mapped_node(
-    run: Run, plan: NodePlan, kwargs: dict[str, Any], parent: str | None
+    run: NodeKinds, plan: NodePlan, kwargs: dict[str, Any], parent: str | None
 ) -> tuple[Any, Any]:
     """Execute a mapped GraphNode: one inner run per item, outputs as aligned lists."""
     mapping = plan.mapping

@@ -59,7 +59,7 @@ class BatchStore:
             config=run_config(
                 self.graph, kind="run", map_item_signature=self.signatures[index]
             ),
-            inputs=inputs,
+            inputs=dict(inputs),  # the run mutates its inputs dict as its state
         )
         return Recorder(
             self.session,

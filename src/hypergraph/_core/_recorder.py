@@ -8,6 +8,7 @@ its node at once (spec 04 D19), then queues the record on the call's session.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
@@ -32,6 +33,7 @@ class Recorder:
     """Writes one run's steps and final status through the call's session."""
 
     __slots__ = (
+        "_superstep",
         "checkpointer",
         "durability",
         "errors",
@@ -68,6 +70,7 @@ class Recorder:
         self.resumed = resumed
         self.last_flush = time.monotonic()
         self.started = time.monotonic()
+        self._superstep: list[tuple[int, StepRecord, bytes | None]] = []
 
     def elapsed_ms(self) -> float:
         """Wall time of this attempt so far."""
@@ -87,7 +90,7 @@ class Recorder:
             graph_name=inner.name,
             parent_run_id=self.run_id,
             config=run_config(inner.graph, kind=kind),
-            inputs=inputs,
+            inputs=dict(inputs),  # the run mutates its inputs dict as its state
         )
         return Recorder(
             session, self.checkpointer, child_id, is_item=True, resumed=self.resumed
@@ -143,7 +146,7 @@ class Recorder:
             run_id=self.run_id,
             superstep=superstep + self.superstep_offset,
             node_name=plan.name,
-            index=self.next_index,
+            index=-1,  # assigned when the superstep ends (see end_superstep)
             status=status,
             input_versions=input_versions,
             values=values,
@@ -156,11 +159,24 @@ class Recorder:
             completed_at=_utc(started + duration_ns / 1e9),
             child_run_id=child_run_id,
         )
-        self.next_index += 1
-        self.session.queue_step(record, encoded)
+        self._superstep.append((plan.index, record, encoded))
+
+    def end_superstep(self) -> None:
+        """Number and queue the superstep's steps in graph order (D4).
+
+        Nodes of one superstep finish in any order when they run concurrently;
+        their indexes follow the nodes' positions in the graph instead.
+        """
+        done, self._superstep = self._superstep, []
+        done.sort(key=lambda entry: entry[0])
+        for _, record, encoded in done:
+            record = replace(record, index=self.next_index)
+            self.next_index += 1
+            self.session.queue_step(record, encoded)
 
     async def after_superstep(self) -> None:
         """Apply the durability policy between supersteps (D15)."""
+        self.end_superstep()
         if self.is_item or self.durability == "exit":
             return
         if (
@@ -174,6 +190,7 @@ class Recorder:
         self, status: WorkflowStatus, duration_ms: float, *, wait: bool = True
     ) -> None:
         """Record the run's end (durable on return unless ``wait`` is False)."""
+        self.end_superstep()
         stats = {"duration_ms": round(duration_ms, 3), "error_count": self.errors}
         if wait and not self.is_item:
             await self.session.update_run(self.run_id, status, **stats)

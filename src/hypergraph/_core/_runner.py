@@ -6,8 +6,9 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, final
 
-from hypergraph._core._calls import MapRequest, RunRequest, map_call, run_call
+from hypergraph._core._calls import MapRequest, RunRequest, run_call
 from hypergraph._core._inputs import UNSET
+from hypergraph._core._map_calls import map_call
 from hypergraph._core._stream import MapStream
 
 if TYPE_CHECKING:

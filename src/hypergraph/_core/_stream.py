@@ -16,14 +16,9 @@ from typing import TYPE_CHECKING, Any, Self
 
 import anyio
 
-from hypergraph._core._calls import (
-    MapRequest,
-    PreparedMap,
-    execute_batch,
-    finish_call,
-    prepare_map,
-)
+from hypergraph._core._calls import MapRequest, finish_call
 from hypergraph._core._context import CURRENT_CALL, need_loop
+from hypergraph._core._map_calls import PreparedMap, execute_batch, prepare_map
 
 if TYPE_CHECKING:
     from types import TracebackType

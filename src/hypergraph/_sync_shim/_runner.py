@@ -5,8 +5,9 @@ from __future__ import annotations
 import weakref
 from typing import TYPE_CHECKING, Any, Self
 
-from hypergraph._core._calls import MapRequest, RunRequest, map_call, run_call
+from hypergraph._core._calls import MapRequest, RunRequest, run_call
 from hypergraph._core._inputs import UNSET
+from hypergraph._core._map_calls import map_call
 from hypergraph._core._runner import BaseRunner, RunnerCapabilities
 from hypergraph._core._stream import MapStream
 from hypergraph._sync_shim._portal import Portal
