@@ -20,6 +20,7 @@ from hypergraph._events import (
     SuperstepStartEvent,
     TypedEventProcessor,
 )
+from hypergraph.events._progress import RichProgressProcessor
 from hypergraph.results import RunStatus
 
 __all__ = (
@@ -33,6 +34,7 @@ __all__ = (
     "NodeEndEvent",
     "NodeErrorEvent",
     "NodeStartEvent",
+    "RichProgressProcessor",
     "RouteDecisionEvent",
     "RunEndEvent",
     "RunStartEvent",
