@@ -70,6 +70,12 @@ CREATE TABLE IF NOT EXISTS steps (
 CREATE INDEX IF NOT EXISTS steps_by_run ON steps (run_id, idx);
 """
 
+
+def schema_statements() -> list[str]:
+    """The schema as single statements (executescript would commit early)."""
+    return [part.strip() for part in SCHEMA.split(";") if part.strip()]
+
+
 RUN_COLUMNS: Final = (
     "id, status, graph_name, duration_ms, node_count, error_count, parent_run_id, "
     "forked_from, fork_superstep, retry_of, retry_index, config, created_at, "

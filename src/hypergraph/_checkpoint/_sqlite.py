@@ -185,6 +185,19 @@ class SqliteCheckpointer(Checkpointer):
         return conn
 
     async def _ensure_schema_async(self, conn: aiosqlite.Connection) -> None:
+        # One writer at a time: concurrent first uses must not see each other's
+        # half-created schema (which would look like a foreign database).
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            await self._check_or_create_async(conn)
+        except BaseException:
+            await conn.rollback()
+            raise
+        await conn.commit()
+        self._schema_ready = True
+        await self._expire(conn)
+
+    async def _check_or_create_async(self, conn: aiosqlite.Connection) -> None:
         tables = {
             row[0]
             for row in await conn.execute_fetchall(
@@ -201,15 +214,13 @@ class SqliteCheckpointer(Checkpointer):
             )
             version = int(rows[0][0]) if rows else None
         if self._check_schema(version, app_id, tables):
-            await conn.executescript(_sql.SCHEMA)
+            for statement in _sql.schema_statements():
+                await conn.execute(statement)
             await conn.execute(f"PRAGMA application_id = {_sql.APPLICATION_ID}")
             await conn.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
                 (str(_sql.SCHEMA_VERSION),),
             )
-            await conn.commit()
-        self._schema_ready = True
-        await self._expire(conn)
 
     async def _expire(self, conn: aiosqlite.Connection) -> None:
         """Delete finished top-level runs older than the policy's ttl (D16)."""
@@ -587,6 +598,9 @@ class SqliteCheckpointer(Checkpointer):
         self._prepare_path()
         conn = sqlite3.connect(self.target, uri=self.uri, timeout=10)
         try:
+            conn.execute(
+                "BEGIN IMMEDIATE"
+            )  # the schema check must not race (see above)
             tables = {
                 row[0]
                 for row in conn.execute(
@@ -600,7 +614,8 @@ class SqliteCheckpointer(Checkpointer):
                 found = row.fetchone()
                 version = int(found[0]) if found else None
             if self._check_schema(version, app_id, tables):
-                conn.executescript(_sql.SCHEMA)
+                for statement in _sql.schema_statements():
+                    conn.execute(statement)
                 conn.execute(f"PRAGMA application_id = {_sql.APPLICATION_ID}")
                 conn.execute(
                     "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",

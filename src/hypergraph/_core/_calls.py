@@ -30,7 +30,7 @@ from hypergraph._core._recorder import Recorder
 from hypergraph._events import EventDispatcher
 from hypergraph._graph import Graph
 from hypergraph._plan import Plan, plan_for
-from hypergraph.exceptions import IncompatibleRunnerError
+from hypergraph.exceptions import IncompatibleRunnerError, MissingInputError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -257,7 +257,22 @@ async def _run_persisted(
     ):
         check_workflow_id(workflow_id)  # only existing child runs may contain '/'
     lineage = await decide_lineage(checkpointer, graph, plan, request, inputs)
-    check_run_inputs(plan, lineage.inputs, frozenset(lineage.overrides))
+    try:
+        check_run_inputs(plan, lineage.inputs, frozenset(lineage.overrides))
+    except MissingInputError as missing:
+        if not lineage.resumed:
+            raise
+        names = ", ".join(repr(m) for m in missing.missing)
+        raise MissingInputError(
+            missing.missing,
+            missing.provided,
+            message=(
+                f"Checkpoint resume is missing required seed inputs: {names}. The "
+                f"stored run {lineage.workflow_id!r} has no persisted value for them "
+                "(it was written without its inputs).\n\nHow to fix: fork it with "
+                "fork_from=... and pass the values, or start a new workflow_id."
+            ),
+        ) from None
     state_inputs, responses, nested = split_responses(plan, lineage.inputs)
     call = _run_context(runner, request, concurrent)
     token = CURRENT_CALL.set(call)
@@ -266,7 +281,9 @@ async def _run_persisted(
             await session.create_run(
                 lineage.workflow_id,
                 graph_name=plan.name,
-                config=run_config(graph, kind="run"),
+                # A resumed run keeps what its config recorded (a batch item's
+                # signature, D31); the hashes are refreshed.
+                config={**lineage.config, **run_config(graph, kind="run")},
                 inputs={
                     k: v
                     for k, v in lineage.inputs.items()
@@ -285,7 +302,7 @@ async def _run_persisted(
                 lineage.workflow_id,
                 superstep_offset=lineage.superstep_offset,
                 next_index=lineage.next_index,
-                resumed=lineage.resumes,
+                resumed=lineage.resumed or lineage.resumes,
             )
             overrides = {k: lineage.inputs[k] for k in lineage.overrides}
             raise_errors = request.error_handling == "raise"

@@ -119,6 +119,8 @@ class Lineage:
     copied: list[StepRecord] = field(default_factory=list)  # fork: source steps (D27)
     overrides: set[str] = field(default_factory=set)  # fork: runtime values that win
     fields: dict[str, Any] = field(default_factory=dict)  # lineage columns of the run
+    config: dict[str, Any] = field(default_factory=dict)  # a resumed run's config
+    resumed: bool = False  # an existing run continues in place (strict resume)
     superstep_offset: int = 0
     next_index: int = 0
 
@@ -253,6 +255,8 @@ async def _resume(
         },
         superstep_offset=step_offset,
         next_index=index_offset,
+        config=dict(config),
+        resumed=True,
     )
 
 
