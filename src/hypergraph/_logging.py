@@ -40,5 +40,22 @@ def get_logger(name: str, **bound: Any) -> FilteringBoundLogger:
 
 
 def verbose() -> bool:
-    """Whether debug/info events should be emitted (the app configured structlog)."""
-    return structlog.is_configured()
+    """Whether debug/info events should be emitted (the app configured structlog).
+
+    ``structlog.testing.capture_logs`` marks structlog as configured even after
+    it restores the defaults, so a configuration equal to structlog's built-in
+    defaults still counts as "not configured".
+    """
+    if not structlog.is_configured():
+        return False
+    config = structlog.get_config()
+    from structlog import _config
+
+    defaults = getattr(_config, "_BUILTIN_DEFAULT_PROCESSORS", None)
+    factory = getattr(_config, "_BUILTIN_DEFAULT_LOGGER_FACTORY", None)
+    if defaults is None or factory is None:
+        return True
+    same_processors = len(config["processors"]) == len(defaults) and all(
+        a is b for a, b in zip(config["processors"], defaults, strict=True)
+    )
+    return not (same_processors and config["logger_factory"] is factory)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.lowlevel
+import structlog
 
 from hypergraph._checkpoint._types import WorkflowStatus
 from hypergraph._core._context import CallContext, first_exception, need_loop
@@ -276,6 +277,8 @@ async def run_batch(
     size: int | None = None,
     prelude: Callable[[], Awaitable[None]] | None = None,
     session: Session | None = None,
+    run_id: str | None = None,
+    graph_name: str = "",
 ) -> None:
     """``run_items`` with map-level events (O34) and group commit when persisted.
 
@@ -283,6 +286,37 @@ async def run_batch(
     instead of run (``count`` is what actually runs); ``prelude`` runs right after
     the map-level start (it emits the restored items' events).
     """
+    # The batch's log lines and processor warnings carry its ids.
+    with structlog.contextvars.bound_contextvars(
+        run_id=run_id, workflow_id=workflow_id, graph=graph_name
+    ):
+        await _run_batch(
+            call,
+            count,
+            run_item,
+            on_result,
+            emitter=emitter,
+            workflow_id=workflow_id,
+            fail_fast=fail_fast,
+            size=size,
+            prelude=prelude,
+            session=session,
+        )
+
+
+async def _run_batch(
+    call: CallContext,
+    count: int,
+    run_item: Callable[[int], Awaitable[RunResult]],
+    on_result: Callable[[int, RunResult], Awaitable[None] | None],
+    *,
+    emitter: Emitter | None,
+    workflow_id: str | None,
+    fail_fast: bool,
+    size: int | None,
+    prelude: Callable[[], Awaitable[None]] | None,
+    session: Session | None,
+) -> None:
     start = time.perf_counter()
     tally = _Tally(size if size is not None else count, on_result)
     deliver: Callable[[int, RunResult], Awaitable[None] | None] = tally
@@ -446,6 +480,8 @@ async def run_mapped_node(
             Keep(results),
             emitter=emitter,
             workflow_id=None if batch is None else batch.run_id,
+            run_id=None if emitter is None else emitter.run_id,
+            graph_name=inner.name,
             fail_fast=mapping.error_handling == "raise",
         )
         raised = False

@@ -494,18 +494,19 @@ async def _observed(
     """The same run, bracketed by RunStart/RunEnd events (O33) and log lines."""
     call = run.call
     emitter = None
-    if call.events is not None:
-        emitter = Emitter(call, run.run_id, run.plan.name, parent_span)
-        run.emitter = emitter
-        run.workflow_id = workflow_id
-        await emitter.run_start(workflow_id)
     log = call.log
     # Top-level runs log at info; nested runs and batch items at debug, so a
     # million-item batch does not write two million info lines.
     top = run.path == "" and not is_item
+    # Everything of this run, processor warnings included, carries its ids.
     with structlog.contextvars.bound_contextvars(
         run_id=run.run_id, workflow_id=workflow_id, graph=run.plan.name
     ):
+        if call.events is not None:
+            emitter = Emitter(call, run.run_id, run.plan.name, parent_span)
+            run.emitter = emitter
+            run.workflow_id = workflow_id
+            await emitter.run_start(workflow_id)
         if log is not None:
             (log.info if top else log.debug)(RUN_STARTED, inputs=describe(inputs))
         try:
@@ -525,12 +526,12 @@ async def _observed(
         result = _result(run, start, error, values, workflow_id)
         kind = None if error is None else error_type_name(error)
         _log_end(run, start, result.status.value, kind, top)
-    if emitter is not None:
-        await emitter.run_end(
-            result.status,
-            None if error is None else str(error),
-            (_now() - start) / 1e6,
-        )
+        if emitter is not None:
+            await emitter.run_end(
+                result.status,
+                None if error is None else str(error),
+                (_now() - start) / 1e6,
+            )
     return result
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import Mapping, Sized
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +12,8 @@ if TYPE_CHECKING:
     from structlog.typing import FilteringBoundLogger
 
 __all__ = ("call_logger", "describe")
+
+_DEBUG = 10  # structlog's numeric level for debug (the stdlib's value)
 
 
 def call_logger() -> tuple[FilteringBoundLogger | None, bool]:
@@ -26,7 +27,7 @@ def call_logger() -> tuple[FilteringBoundLogger | None, bool]:
     check = getattr(logger, "is_enabled_for", None) or getattr(
         logger, "isEnabledFor", None
     )
-    debug = True if check is None else bool(check(logging.DEBUG))
+    debug = True if check is None else bool(check(_DEBUG))
     return logger, debug
 
 

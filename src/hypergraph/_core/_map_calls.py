@@ -229,6 +229,8 @@ async def execute_batch(
             ItemRunner(prepared, request),
             deliver,
             emitter=prepared.emitter,
+            run_id=prepared.run_id,
+            graph_name=prepared.plan.name,
             workflow_id=request.workflow_id,
             fail_fast=prepared.fail_fast,
         )
@@ -277,6 +279,8 @@ async def _execute_persisted_batch(
                 ItemRunner(prepared, request, store),
                 _ToIndex(store, deliver),
                 emitter=prepared.emitter,
+                run_id=prepared.run_id,
+                graph_name=prepared.plan.name,
                 workflow_id=batch_id,
                 fail_fast=prepared.fail_fast,
                 size=prepared.source.count,
