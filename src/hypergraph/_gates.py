@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, NoReturn, Self, cast
+from typing import Any, NoReturn, Self, cast, final
 
 from hypergraph._naming import as_name_tuple
 from hypergraph._node import FunctionBackedNode, HyperNode, _func_name, _FunctionInfo
@@ -163,6 +163,7 @@ class GateNode(FunctionBackedNode):
         return [t if isinstance(t, str) else "END" for t in self._targets]
 
 
+@final
 class RouteNode(GateNode):
     """A gate whose function returns the name of the target(s) to activate.
 
@@ -246,6 +247,7 @@ class RouteNode(GateNode):
         return f"RouteNode({self._display_name()}, targets={self._target_names()!r})"
 
 
+@final
 class IfElseNode(GateNode):
     """A gate whose function returns exactly ``True`` or ``False``.
 

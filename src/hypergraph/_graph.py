@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, final
 
 from hypergraph import _checks
 from hypergraph._gates import GateNode
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 __all__ = ("Graph",)
 
 
+@final
 class Graph:
     """A set of nodes whose edges come from matching output and input names.
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, final
 
 from hypergraph._node import HyperNode
 
@@ -102,6 +102,7 @@ def check_node_name(name: object) -> str:
     return name
 
 
+@final
 class GraphNode(HyperNode):
     """A graph wrapped as a node: it runs the inner graph as one nested run.
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, final
 
 __all__ = (
     "MapLog",
@@ -66,6 +66,7 @@ def _decision_text(decision: object) -> str:
     return str(decision)
 
 
+@final
 @dataclass(frozen=True, slots=True)
 class NodeRecord:
     """One node execution: timing, status, error, routing decision, nested log."""
@@ -111,6 +112,7 @@ class NodeRecord:
         }
 
 
+@final
 @dataclass(frozen=True, slots=True)
 class NodeStats:
     """Aggregate of one node's records: counts, total and average time."""
@@ -178,6 +180,7 @@ RawRecord = tuple[
 ]
 
 
+@final
 class RunLog:
     """The trace of one run: its node records in completion order.
 
@@ -361,6 +364,7 @@ def _table(columns: list[str], rows: list[list[str]]) -> list[str]:
     return lines
 
 
+@final
 class MapLog(Sequence[RunLog]):
     """The per-item logs of a batch (``MapResult.log`` or a mapped GraphNode's step)."""
 

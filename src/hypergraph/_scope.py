@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, final
 
 from hypergraph._gates import END, GateNode
 from hypergraph._graph_node import GraphNode
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 __all__ = ("InputSpec", "Scope", "compute_scope")
 
 
+@final
 @dataclass(frozen=True)
 class InputSpec:
     """What a graph needs to run: required and optional input names, and bindings.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, overload
+from typing import Any, final, overload
 
 from hypergraph._runlog import (
     MapLog,
@@ -13,9 +13,9 @@ from hypergraph._runlog import (
     NodeStats,
     RunLog,
     format_duration,
-    plural,
-    short_error,
 )
+from hypergraph._runlog import plural as _plural
+from hypergraph._runlog import short_error as _short_error
 
 __all__ = (
     "MapLog",
@@ -39,6 +39,7 @@ class RunStatus(enum.StrEnum):
     PARTIAL = "partial"
 
 
+@final
 @dataclass(slots=True)
 class PauseInfo:
     """Where a run paused and how to answer it.
@@ -68,6 +69,7 @@ class PauseInfo:
         return {o: self._key(o) for o in outputs}
 
 
+@final
 @dataclass(slots=True)
 class RunResult:
     """The outcome of one run: values, status, error or pause, and its log."""
@@ -111,7 +113,7 @@ class RunResult:
         if self.log is not None:
             return self.log.summary()
         if self.error is not None:
-            return f"failed: {type(self.error).__name__}: {short_error(self.error)}"
+            return f"failed: {type(self.error).__name__}: {_short_error(self.error)}"
         return str(self.status.value)
 
     def to_dict(self) -> dict[str, Any]:
@@ -128,12 +130,13 @@ class RunResult:
             data["error"] = (
                 None
                 if error is None
-                else f"{type(error).__name__}: {short_error(error)}"
+                else f"{type(error).__name__}: {_short_error(error)}"
             )
             data["error_node"] = self.error_node
         return data
 
 
+@final
 class MapResult(Sequence[RunResult]):
     """The results of a batch: one :class:`RunResult` per item, in input order.
 
@@ -294,7 +297,7 @@ class MapResult(Sequence[RunResult]):
             for n, word in ((done, "completed"), (failed, "failed"), (paused, "paused"))
             if n
         ]
-        parts = [plural(len(self.results), "item")]
+        parts = [_plural(len(self.results), "item")]
         if states:
             parts.append(", ".join(states))
         parts.append(format_duration(self.total_duration_ms))
@@ -330,6 +333,6 @@ class MapResult(Sequence[RunResult]):
         durations = [r.log.total_duration_ms for r in self.results if r.log is not None]
         avg = sum(durations) / len(durations) if durations else 0.0
         return (
-            f"MapResult({plural(len(self.results), 'item')}: {', '.join(states)}, "
+            f"MapResult({_plural(len(self.results), 'item')}: {', '.join(states)}, "
             f"avg {format_duration(avg)}/item, map_over={self.map_over!r})"
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, final
 
 from hypergraph._checkpoint._types import Run, StepRecord, StepStatus
 
@@ -19,6 +19,7 @@ _BRANCH, _LAST_BRANCH = "├─ ", "└─ "
 _CONTINUE, _BLANK = "│  ", "   "
 
 
+@final
 @dataclass(frozen=True)
 class LineageRow:
     """One run of a lineage, with the tree glyphs that place it."""
@@ -29,6 +30,7 @@ class LineageRow:
     is_selected: bool
 
 
+@final
 class LineageView(list[LineageRow]):
     """The rows of a lineage, root first, depth-first; its repr draws the tree."""
 

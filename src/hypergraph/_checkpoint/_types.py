@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, final
 
 __all__ = (
     "Checkpoint",
@@ -45,6 +45,7 @@ def from_timestamp(value: float | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(value, UTC)
 
 
+@final
 @dataclass
 class Run:
     """One persisted workflow, batch parent, batch item or nested-graph execution."""
@@ -84,6 +85,7 @@ class Run:
         }
 
 
+@final
 @dataclass(frozen=True)
 class StepRecord:
     """One node execution in one superstep of a persisted run."""
@@ -127,6 +129,7 @@ class StepRecord:
         }
 
 
+@final
 @dataclass
 class Checkpoint:
     """A snapshot to fork from: state values plus the steps that produced them."""
@@ -152,6 +155,7 @@ _DURABILITY = ("sync", "async", "exit")
 _RETENTION = ("full", "latest", "windowed")
 
 
+@final
 @dataclass
 class CheckpointPolicy:
     """How and how much a checkpointer persists.
@@ -219,6 +223,7 @@ def _html(headers: list[str], rows: list[list[Any]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+@final
 class RunTable(list[Run]):
     """A list of runs whose repr is a readable table."""
 
@@ -252,6 +257,7 @@ class RunTable(list[Run]):
         return "\n".join(lines)
 
 
+@final
 class StepTable(list[StepRecord]):
     """A list of step records whose repr is a readable table."""
 
