@@ -16,7 +16,7 @@ import anyio.lowlevel
 import structlog
 
 from hypergraph._checkpoint._types import WorkflowStatus
-from hypergraph._core._context import CallContext, first_exception, need_loop
+from hypergraph._core._context import CANCELLED, CallContext, first_exception, need_loop
 from hypergraph._core._emit import Emitter
 from hypergraph._graph_node import check_mode
 from hypergraph._ids import child_workflow_id, new_run_id
@@ -333,7 +333,7 @@ async def _run_batch(
             await _pool(call, count, run_item, deliver, fail_fast)
         else:
             await _pool_with_writer(call, count, run_item, deliver, fail_fast, session)
-    except anyio.get_cancelled_exc_class():
+    except CANCELLED:
         if emitter is not None:
             await emitter.cancelled((time.perf_counter() - start) * 1000)
         raise

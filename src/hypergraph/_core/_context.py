@@ -14,18 +14,19 @@ import types
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Final
 
-import anyio
-
 from hypergraph._core._log import call_logger
 from hypergraph._ids import new_span_prefix
 
 if TYPE_CHECKING:
     from collections.abc import Generator
 
+    import anyio
+
     from hypergraph._core._limiter import Limiter
     from hypergraph._events import EventDispatcher
 
 __all__ = (
+    "CANCELLED",
     "CURRENT_CALL",
     "LOOP_REQUEST",
     "CallContext",
@@ -122,6 +123,12 @@ CURRENT_CALL: ContextVar[CallContext | None] = ContextVar(
 )
 
 
+# The backend is always asyncio (aiosqlite needs it), so cancellation is
+# asyncio's; anyio.get_cancelled_exc_class() would need a running loop, which
+# the sync shim's loop-free fast path does not have.
+CANCELLED: Final = asyncio.CancelledError
+
+
 class _LoopRequest:
     """Yielded to the sync shim when eagerly-driven code needs a real event loop."""
 
@@ -149,7 +156,7 @@ def first_exception(error: BaseException) -> BaseException:
     """Unwrap a task group's exception group to the first real failure (B31)."""
     if isinstance(error, BaseExceptionGroup):
         for inner in error.exceptions:
-            if not isinstance(inner, anyio.get_cancelled_exc_class()):
+            if not isinstance(inner, CANCELLED):
                 return first_exception(inner)
         return first_exception(error.exceptions[0])
     return error

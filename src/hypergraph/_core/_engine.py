@@ -16,7 +16,7 @@ import anyio.lowlevel
 import structlog
 
 from hypergraph._checkpoint._types import StepStatus, WorkflowStatus
-from hypergraph._core._context import CallContext, first_exception, need_loop
+from hypergraph._core._context import CANCELLED, CallContext, first_exception, need_loop
 from hypergraph._core._emit import Emitter
 from hypergraph._core._kinds import PAUSE, NodeKinds
 from hypergraph._core._log import describe
@@ -511,7 +511,7 @@ async def _observed(
             (log.info if top else log.debug)(RUN_STARTED, inputs=describe(inputs))
         try:
             error, values = await _execute(run, raise_errors, on_missing)
-        except anyio.get_cancelled_exc_class():
+        except CANCELLED:
             _log_end(run, start, "failed", "cancelled", top)
             if emitter is not None:
                 await emitter.cancelled((_now() - start) / 1e6)
