@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import secrets
 import threading
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -11,18 +10,15 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 import msgspec
 
-from hypergraph._checkpoint._lineage import lineage_view
+from hypergraph._checkpoint._reads import SyncReads
 from hypergraph._checkpoint._store import (
     UNSET,
     Checkpointer,
     filter_runs,
-    fold_state,
-    node_stats,
     now,
     status_of,
 )
 from hypergraph._checkpoint._types import (
-    Checkpoint,
     Run,
     RunTable,
     StepRecord,
@@ -33,7 +29,6 @@ from hypergraph._checkpoint._types import (
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
 
-    from hypergraph._checkpoint._lineage import LineageView
     from hypergraph._checkpoint._serializers import Serializer
     from hypergraph._checkpoint._types import CheckpointPolicy
 
@@ -88,7 +83,7 @@ def _copy(run: Run) -> Run:
     return replace(run, config=config)
 
 
-class MemoryCheckpointer(Checkpointer):
+class MemoryCheckpointer(SyncReads, Checkpointer):
     """Keep runs and steps in memory (for tests; nothing survives the process).
 
     Values and inputs are stored encoded with the serializer, so they read back
@@ -266,17 +261,6 @@ class MemoryCheckpointer(Checkpointer):
             for s in stored
         )
 
-    def state(self, run_id: str, *, superstep: int | None = None) -> dict[str, Any]:
-        """The run's state (D5)."""
-        return fold_state(list(self.steps(run_id, superstep=superstep)))
-
-    def values(self, run_id: str, *, key: str | None = None) -> dict[str, Any]:
-        """The run's state, or ``{key: value}`` (``{}`` when absent)."""
-        state = self.state(run_id)
-        if key is None:
-            return state
-        return {key: state[key]} if key in state else {}
-
     def inputs(self, run_id: str) -> dict[str, Any]:
         """The run's persisted inputs (D6)."""
         with self._lock:
@@ -286,21 +270,6 @@ class MemoryCheckpointer(Checkpointer):
             return {}
         decoded: dict[str, Any] = self.serializer.deserialize(encoded)
         return decoded
-
-    def checkpoint(self, run_id: str, *, superstep: int | None = None) -> Checkpoint:
-        """A snapshot of ``run_id`` to fork from."""
-        self.get_run(run_id)
-        steps = list(self.steps(run_id, superstep=superstep))
-        return Checkpoint(
-            values=fold_state(steps),
-            steps=steps,
-            source_run_id=run_id,
-            source_superstep=superstep,
-        )
-
-    def stats(self, run_id: str) -> dict[str, dict[str, Any]]:
-        """Per-node statistics (D52)."""
-        return node_stats(list(self.steps(run_id)))
 
     def search(
         self, query: str, *, field: str | None = None, limit: int = 20
@@ -312,75 +281,19 @@ class MemoryCheckpointer(Checkpointer):
             )
         return StepTable()
 
-    def lineage(
-        self, workflow_id: str, *, include_steps: bool = True, max_runs: int = 200
-    ) -> LineageView:
-        """The fork/retry family of ``workflow_id`` (D54).
-
-        Raises:
-            ValueError: unknown workflow id.
-        """
-        return lineage_view(
-            list(self.runs(limit=None)),
-            workflow_id,
-            steps_of=self.steps if include_steps else None,
-            max_runs=max_runs,
-        )
-
-    def fork_workflow(
-        self,
-        source: str,
-        *,
-        workflow_id: str | None = None,
-        superstep: int | None = None,
-    ) -> tuple[str, Checkpoint]:
-        """A new id (``"<source>-fork-<6 hex>"``) and a checkpoint of ``source``.
-
-        Raises:
-            ValueError: ``source`` does not exist.
-        """
-        self._require_sync(source)
-        target = workflow_id or f"{source}-fork-{secrets.token_hex(3)}"
-        return target, self.checkpoint(source, superstep=superstep)
-
-    def retry_workflow(
-        self,
-        source: str,
-        *,
-        workflow_id: str | None = None,
-        superstep: int | None = None,
-    ) -> tuple[str, Checkpoint]:
-        """A new id (``"<source>-retry-<n>"``) and a checkpoint with retry lineage.
-
-        Raises:
-            ValueError: ``source`` does not exist.
-        """
-        self._require_sync(source)
-        index = 1 + sum(1 for run in self.runs(limit=None) if run.retry_of == source)
-        checkpoint = self.checkpoint(source, superstep=superstep)
-        checkpoint = replace(checkpoint, retry_of=source, retry_index=index)
-        return workflow_id or f"{source}-retry-{index}", checkpoint
-
-    def _require_sync(self, run_id: str) -> None:
-        if self.get_run(run_id) is None:
-            raise ValueError(
-                f"Unknown source workflow_id: {run_id!r}\n\nHow to fix: list runs with "
-                "checkpointer.runs() and use one of their ids."
-            )
-
     # -- async column: the same reads, awaitable ---------------------------------------
     list_runs = _awaitable(runs, "list_runs")
     get_run_async = _awaitable(get_run, "get_run_async")
     get_steps = _awaitable(steps, "get_steps")
-    get_state = _awaitable(state, "get_state")
-    get_values = _awaitable(values, "get_values")
+    get_state = _awaitable(SyncReads.state, "get_state")
+    get_values = _awaitable(SyncReads.values, "get_values")
     get_inputs = _awaitable(inputs, "get_inputs")
-    get_checkpoint = _awaitable(checkpoint, "get_checkpoint")
-    get_stats = _awaitable(stats, "get_stats")
+    get_checkpoint = _awaitable(SyncReads.checkpoint, "get_checkpoint")
+    get_stats = _awaitable(SyncReads.stats, "get_stats")
     search_async = _awaitable(search, "search_async")
-    get_lineage = _awaitable(lineage, "get_lineage")
-    fork_workflow_async = _awaitable(fork_workflow, "fork_workflow_async")
-    retry_workflow_async = _awaitable(retry_workflow, "retry_workflow_async")
+    get_lineage = _awaitable(SyncReads.lineage, "get_lineage")
+    fork_workflow_async = _awaitable(SyncReads.fork_workflow, "fork_workflow_async")
+    retry_workflow_async = _awaitable(SyncReads.retry_workflow, "retry_workflow_async")
 
     def __repr__(self) -> str:
         with self._lock:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 
+from hypergraph._checkpoint._store import UNSET, status_of
 from hypergraph._checkpoint._types import (
     Run,
     StepRecord,
@@ -116,6 +117,10 @@ WHERE id = ?
 
 _json = msgspec.json.Encoder()
 _json_decode = msgspec.json.Decoder()
+
+
+def escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def encode_json(value: Any) -> str | None:
@@ -270,3 +275,51 @@ def runs_query(
         sql += " LIMIT ?"
         params.append(limit)
     return sql, params
+
+
+def steps_query(run_id: str, superstep: int | None) -> tuple[str, tuple[Any, ...]]:
+    sql = f"SELECT {STEP_COLUMNS} FROM steps WHERE run_id = ?"
+    params: tuple[Any, ...] = (run_id,)
+    if superstep is not None:
+        sql += " AND superstep <= ?"
+        params += (superstep,)
+    return sql + " ORDER BY idx, completed_at, created_at, rowid", params
+
+
+def list_query(
+    status: WorkflowStatus | str | None,
+    graph_name: str | None,
+    since: datetime | None,
+    parent_run_id: Any,
+    limit: int | None,
+) -> tuple[str, list[Any]]:
+    return runs_query(
+        status=None if status is None else str(status_of(status)),
+        graph_name=graph_name,
+        since=timestamp(since),
+        parent_run_id=None if parent_run_id is UNSET else parent_run_id,
+        any_parent=parent_run_id is UNSET,
+        limit=limit,
+    )
+
+
+def search_query(query: str, field: str | None, limit: int) -> tuple[str, list[Any]]:
+    if field not in (None, "node_name", "error"):
+        raise ValueError(
+            f"Invalid search field: {field!r}. Use 'node_name' or 'error' (or None "
+            "for both)."
+        )
+    columns = ["node_name", "error"] if field is None else [field]
+    clauses: list[str] = []
+    params: list[Any] = []
+    for token in query.split():
+        pattern = f"%{escape_like(token.lower())}%"
+        alternatives = " OR ".join(f"lower({c}) LIKE ? ESCAPE '\\'" for c in columns)
+        clauses.append(f"({alternatives})")
+        params.extend([pattern] * len(columns))
+    where = " AND ".join(clauses) or "1"
+    sql = (
+        f"SELECT {STEP_COLUMNS} FROM steps WHERE {where} "
+        "ORDER BY created_at DESC, rowid DESC LIMIT ?"
+    )
+    return sql, [*params, limit]

@@ -23,12 +23,10 @@ from hypergraph._checkpoint._store import (
     UNSET,
     Checkpointer,
     fold_state,
-    node_stats,
     now,
     status_of,
 )
 from hypergraph._checkpoint._types import (
-    Checkpoint,
     CheckpointPolicy,
     Run,
     RunTable,
@@ -43,11 +41,12 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from hypergraph._checkpoint._serializers import Serializer
+from hypergraph._checkpoint._reads import SyncReads
 from hypergraph._checkpoint._sqlite_session import (
     SqliteSession,
     delete_tree,
-    escape_like,
 )
+from hypergraph._checkpoint._sqlite_sync import SyncWrites
 
 __all__ = ("DEFAULT_DB_PATH", "SqliteCheckpointer")
 
@@ -55,7 +54,7 @@ DEFAULT_DB_PATH: Final = Path(".hypergraph") / "runs.db"
 T = TypeVar("T")
 
 
-class SqliteCheckpointer(Checkpointer):
+class SqliteCheckpointer(SyncWrites, SyncReads, Checkpointer):
     """Persist runs to a SQLite file (``.hypergraph/runs.db`` by default).
 
     Args:
@@ -420,7 +419,7 @@ class SqliteCheckpointer(Checkpointer):
         self, run_id: str, *, superstep: int | None = None
     ) -> StepTable:
         """Steps in execution order (optionally up to a superstep)."""
-        sql, params = _steps_query(run_id, superstep)
+        sql, params = _sql.steps_query(run_id, superstep)
         rows = await self._fetch_async(sql, params)
         return StepTable(_sql.step_from_row(r, self.serializer) for r in rows)
 
@@ -447,7 +446,7 @@ class SqliteCheckpointer(Checkpointer):
         limit: int | None = 100,
     ) -> RunTable:
         """Runs, newest first (D51)."""
-        sql, params = _list_query(status, graph_name, since, parent_run_id, limit)
+        sql, params = _sql.list_query(status, graph_name, since, parent_run_id, limit)
         return RunTable(
             _sql.run_from_row(r) for r in await self._fetch_async(sql, params)
         )
@@ -470,7 +469,7 @@ class SqliteCheckpointer(Checkpointer):
         self, query: str, *, field: str | None = None, limit: int = 20
     ) -> StepTable:
         """Steps whose node name or error matches every token of ``query`` (D53)."""
-        sql, params = _search_query(query, field, limit)
+        sql, params = _sql.search_query(query, field, limit)
         rows = await self._fetch_async(sql, params)
         return StepTable(_sql.step_from_row(r, self.serializer) for r in rows)
 
@@ -485,7 +484,7 @@ class SqliteCheckpointer(Checkpointer):
         limit: int | None = 100,
     ) -> RunTable:
         """Runs, newest first (same filters as :meth:`list_runs`)."""
-        sql, params = _list_query(status, graph_name, since, parent_run_id, limit)
+        sql, params = _sql.list_query(status, graph_name, since, parent_run_id, limit)
         return RunTable(_sql.run_from_row(r) for r in self._fetch(sql, params))
 
     def get_run(self, run_id: str) -> Run | None:
@@ -497,21 +496,10 @@ class SqliteCheckpointer(Checkpointer):
 
     def steps(self, run_id: str, *, superstep: int | None = None) -> StepTable:
         """Steps in execution order."""
-        sql, params = _steps_query(run_id, superstep)
+        sql, params = _sql.steps_query(run_id, superstep)
         return StepTable(
             _sql.step_from_row(r, self.serializer) for r in self._fetch(sql, params)
         )
-
-    def state(self, run_id: str, *, superstep: int | None = None) -> dict[str, Any]:
-        """The run's state (D5)."""
-        return fold_state(list(self.steps(run_id, superstep=superstep)))
-
-    def values(self, run_id: str, *, key: str | None = None) -> dict[str, Any]:
-        """The run's state, or ``{key: value}`` (``{}`` when absent)."""
-        state = self.state(run_id)
-        if key is None:
-            return state
-        return {key: state[key]} if key in state else {}
 
     def inputs(self, run_id: str) -> dict[str, Any]:
         """The run's persisted inputs."""
@@ -519,170 +507,14 @@ class SqliteCheckpointer(Checkpointer):
             self._fetch("SELECT inputs FROM runs WHERE id = ?", (run_id,))
         )
 
-    def checkpoint(self, run_id: str, *, superstep: int | None = None) -> Checkpoint:
-        """A snapshot of ``run_id`` to fork from."""
-        self.get_run(run_id)
-        steps = list(self.steps(run_id, superstep=superstep))
-        return Checkpoint(
-            values=fold_state(steps),
-            steps=steps,
-            source_run_id=run_id,
-            source_superstep=superstep,
-        )
-
-    def stats(self, run_id: str) -> dict[str, dict[str, Any]]:
-        """Per-node statistics (D52)."""
-        return node_stats(list(self.steps(run_id)))
-
     def search(
         self, query: str, *, field: str | None = None, limit: int = 20
     ) -> StepTable:
         """Steps matching ``query`` across all runs, newest first (D53)."""
-        sql, params = _search_query(query, field, limit)
+        sql, params = _sql.search_query(query, field, limit)
         return StepTable(
             _sql.step_from_row(r, self.serializer) for r in self._fetch(sql, params)
         )
-
-    def lineage(
-        self, workflow_id: str, *, include_steps: bool = True, max_runs: int = 200
-    ) -> Any:
-        """The fork/retry family of ``workflow_id`` (D54).
-
-        Raises:
-            ValueError: unknown workflow id.
-        """
-        from hypergraph._checkpoint._lineage import lineage_view
-
-        return lineage_view(
-            list(self.runs(limit=None)),
-            workflow_id,
-            steps_of=self.steps if include_steps else None,
-            max_runs=max_runs,
-        )
-
-    def fork_workflow(
-        self,
-        source: str,
-        *,
-        workflow_id: str | None = None,
-        superstep: int | None = None,
-    ) -> tuple[str, Checkpoint]:
-        """A new id and a checkpoint of ``source`` to fork from."""
-        self._require_sync(source)
-        target = workflow_id or f"{source}-fork-{secrets.token_hex(3)}"
-        return target, self.checkpoint(source, superstep=superstep)
-
-    def retry_workflow(
-        self,
-        source: str,
-        *,
-        workflow_id: str | None = None,
-        superstep: int | None = None,
-    ) -> tuple[str, Checkpoint]:
-        """A new id and a checkpoint of ``source`` with retry lineage."""
-        self._require_sync(source)
-        index = 1 + sum(1 for run in self.runs(limit=None) if run.retry_of == source)
-        checkpoint = self.checkpoint(source, superstep=superstep)
-        checkpoint.retry_of = source
-        checkpoint.retry_index = index
-        return workflow_id or f"{source}-retry-{index}", checkpoint
-
-    def _require_sync(self, run_id: str) -> None:
-        if self.get_run(run_id) is None:
-            raise ValueError(f"Unknown source workflow_id: {run_id!r}")
-
-    # -- sync writes: the older SyncCheckpointerProtocol (D12) ----------------------
-    @contextlib.contextmanager
-    def _writer_sync(self) -> Iterator[sqlite3.Connection]:
-        self._check_open()
-        self._prepare_path()
-        conn = sqlite3.connect(self.target, uri=self.uri, timeout=10)
-        try:
-            conn.execute(
-                "BEGIN IMMEDIATE"
-            )  # the schema check must not race (see above)
-            tables = {
-                row[0]
-                for row in conn.execute(
-                    "SELECT name FROM sqlite_master WHERE type='table'"
-                )
-            }
-            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-            version = None
-            if "meta" in tables:
-                row = conn.execute("SELECT value FROM meta WHERE key='schema_version'")
-                found = row.fetchone()
-                version = int(found[0]) if found else None
-            if self._check_schema(version, app_id, tables):
-                for statement in _sql.schema_statements():
-                    conn.execute(statement)
-                conn.execute(f"PRAGMA application_id = {_sql.APPLICATION_ID}")
-                conn.execute(
-                    "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
-                    (str(_sql.SCHEMA_VERSION),),
-                )
-            yield conn
-            conn.commit()
-        except sqlite3.DatabaseError as exc:
-            raise self._not_a_database(exc) from exc
-        finally:
-            conn.close()
-
-    def create_run_sync(self, run_id: str, **fields: Any) -> Run:
-        """Blocking :meth:`create_run` (SyncCheckpointerProtocol)."""
-        created = now()
-        inputs = fields.get("inputs")
-        with self._writer_sync() as conn:
-            conn.execute(
-                _sql.UPSERT_RUN,
-                (
-                    run_id,
-                    fields.get("graph_name") or "",
-                    fields.get("parent_run_id"),
-                    fields.get("forked_from"),
-                    fields.get("fork_superstep"),
-                    fields.get("retry_of"),
-                    fields.get("retry_index"),
-                    _sql.encode_json(fields.get("config")),
-                    None if inputs is None else self.serializer.serialize(inputs),
-                    created.timestamp(),
-                ),
-            )
-        run = self.get_run(run_id)
-        assert run is not None
-        return run
-
-    def save_step_sync(self, record: StepRecord) -> None:
-        """Blocking :meth:`save_step`."""
-        with self._writer_sync() as conn:
-            conn.execute(
-                _sql.SAVE_STEP, _sql.step_row(record, self._encode(record.values))
-            )
-
-    def update_run_status_sync(
-        self,
-        run_id: str,
-        status: WorkflowStatus | str,
-        *,
-        duration_ms: float | None = None,
-        node_count: int | None = None,
-        error_count: int | None = None,
-    ) -> None:
-        """Blocking :meth:`update_run_status`."""
-        final = status_of(status)
-        finished = final in (WorkflowStatus.COMPLETED, WorkflowStatus.FAILED)
-        with self._writer_sync() as conn:
-            conn.execute(
-                _sql.END_RUN,
-                (
-                    str(final),
-                    duration_ms,
-                    error_count,
-                    node_count,
-                    now().timestamp() if finished else None,
-                    run_id,
-                ),
-            )
 
     def _decode_inputs(self, rows: list[tuple[Any, ...]]) -> dict[str, Any]:
         if not rows or rows[0][0] is None:
@@ -707,54 +539,6 @@ class SqliteCheckpointer(Checkpointer):
             f"SqliteCheckpointer: {shown} | {run_count} run{'s' * (run_count != 1)} | "
             f"{step_count} step{'s' * (step_count != 1)}"
         )
-
-
-def _steps_query(run_id: str, superstep: int | None) -> tuple[str, tuple[Any, ...]]:
-    sql = f"SELECT {_sql.STEP_COLUMNS} FROM steps WHERE run_id = ?"
-    params: tuple[Any, ...] = (run_id,)
-    if superstep is not None:
-        sql += " AND superstep <= ?"
-        params += (superstep,)
-    return sql + " ORDER BY idx, completed_at, created_at, rowid", params
-
-
-def _list_query(
-    status: WorkflowStatus | str | None,
-    graph_name: str | None,
-    since: datetime | None,
-    parent_run_id: Any,
-    limit: int | None,
-) -> tuple[str, list[Any]]:
-    return _sql.runs_query(
-        status=None if status is None else str(status_of(status)),
-        graph_name=graph_name,
-        since=_sql.timestamp(since),
-        parent_run_id=None if parent_run_id is UNSET else parent_run_id,
-        any_parent=parent_run_id is UNSET,
-        limit=limit,
-    )
-
-
-def _search_query(query: str, field: str | None, limit: int) -> tuple[str, list[Any]]:
-    if field not in (None, "node_name", "error"):
-        raise ValueError(
-            f"Invalid search field: {field!r}. Use 'node_name' or 'error' (or None "
-            "for both)."
-        )
-    columns = ["node_name", "error"] if field is None else [field]
-    clauses: list[str] = []
-    params: list[Any] = []
-    for token in query.split():
-        pattern = f"%{escape_like(token.lower())}%"
-        alternatives = " OR ".join(f"lower({c}) LIKE ? ESCAPE '\\'" for c in columns)
-        clauses.append(f"({alternatives})")
-        params.extend([pattern] * len(columns))
-    where = " AND ".join(clauses) or "1"
-    sql = (
-        f"SELECT {_sql.STEP_COLUMNS} FROM steps WHERE {where} "
-        "ORDER BY created_at DESC, rowid DESC LIMIT ?"
-    )
-    return sql, [*params, limit]
 
 
 def read_with(

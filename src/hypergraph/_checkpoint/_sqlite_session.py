@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from hypergraph._checkpoint._sqlite import SqliteCheckpointer
 
-__all__ = ("SqliteSession", "delete_tree", "escape_like")
+__all__ = ("SqliteSession", "delete_tree")
 
 _logger = get_logger("hypergraph.checkpoint")
 _FLUSH_EVERY: Final = 256  # queued records that make a batch start a group commit
@@ -29,15 +29,11 @@ _FLUSH_AFTER_S: Final = 0.05  # ... or this long since the last commit started
 _BACKLOG_LIMIT: Final = 2_048
 
 
-def escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 async def delete_tree(
     conn: aiosqlite.Connection, run_id: str, *, keep_row: bool
 ) -> None:
     """Delete a run's steps and every descendant run (ids ``<run_id>/...``)."""
-    below = escape_like(run_id) + "/%"
+    below = _sql.escape_like(run_id) + "/%"
     await conn.execute(
         "DELETE FROM steps WHERE run_id = ? OR run_id LIKE ? ESCAPE '\\'",
         (run_id, below),

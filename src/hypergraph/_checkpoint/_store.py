@@ -10,9 +10,7 @@ methods, so any conforming checkpointer works.
 
 from __future__ import annotations
 
-import secrets
 from abc import ABC, abstractmethod
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
@@ -227,13 +225,10 @@ class Checkpointer(ABC):
         self, run_id: str, *, superstep: int | None = None
     ) -> Checkpoint:
         """A snapshot of ``run_id`` to fork from."""
-        await self.get_run_async(run_id)
-        steps = await self.get_steps(run_id, superstep=superstep)
-        return Checkpoint(
-            values=fold_state(list(steps)),
-            steps=list(steps),
-            source_run_id=run_id,
-            source_superstep=superstep,
+        from hypergraph._checkpoint._reads import snapshot
+
+        return snapshot(
+            run_id, await self.get_steps(run_id, superstep=superstep), superstep
         )
 
     async def fork_workflow_async(
@@ -248,9 +243,11 @@ class Checkpointer(ABC):
         Raises:
             ValueError: ``source`` does not exist.
         """
+        from hypergraph._checkpoint._reads import fork_id
+
         await self._require(source)
-        target = workflow_id or f"{source}-fork-{secrets.token_hex(3)}"
-        return target, await self.get_checkpoint(source, superstep=superstep)
+        checkpoint = await self.get_checkpoint(source, superstep=superstep)
+        return fork_id(source, workflow_id), checkpoint
 
     async def retry_workflow_async(
         self,
@@ -264,13 +261,13 @@ class Checkpointer(ABC):
         Raises:
             ValueError: ``source`` does not exist.
         """
+        from hypergraph._checkpoint._reads import retry_of
+
         await self._require(source)
-        index = 1 + sum(
-            1 for run in await self.list_runs(limit=None) if run.retry_of == source
-        )
         checkpoint = await self.get_checkpoint(source, superstep=superstep)
-        checkpoint = replace(checkpoint, retry_of=source, retry_index=index)
-        return workflow_id or f"{source}-retry-{index}", checkpoint
+        return retry_of(
+            source, await self.list_runs(limit=None), checkpoint, workflow_id
+        )
 
     async def search_async(
         self, query: str, *, field: str | None = None, limit: int = 20
@@ -316,13 +313,11 @@ class Checkpointer(ABC):
         raise NotImplementedError(f"{type(self).__name__} cannot reset runs")
 
     async def _require(self, run_id: str) -> Run:
+        from hypergraph._checkpoint._reads import unknown_source
+
         run = await self.get_run_async(run_id)
         if run is None:
-            raise ValueError(
-                f"Unknown source workflow_id: {run_id!r}\n\nHow to fix: list runs with "
-                "checkpointer.runs() (or `hypergraph runs ls`) and use one of "
-                "their ids."
-            )
+            raise unknown_source(run_id)
         return run
 
 
