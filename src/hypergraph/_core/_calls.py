@@ -208,22 +208,41 @@ async def run_call(
     call = _run_context(runner, request, concurrent)
     token = CURRENT_CALL.set(call)
     try:
-        raise_errors = request.error_handling == "raise"
-        return await run_graph(
-            plan,
-            state_inputs,
-            call,
-            fail_fast=raise_errors,
-            raise_errors=raise_errors,
-            max_iterations=call.max_iterations,
-            workflow_id=request.workflow_id,
-            on_missing=request.on_missing,
-            responses=responses,
-            nested_responses=nested,
+        return await _execute_run(
+            plan, state_inputs, call, request, responses, nested, request.workflow_id
         )
     finally:
         CURRENT_CALL.reset(token)
         await finish_call(call)
+
+
+async def _execute_run(
+    plan: Plan,
+    inputs: dict[str, Any],
+    call: CallContext,
+    request: RunRequest,
+    responses: frozenset[str],
+    nested: dict[str, dict[str, Any]] | None,
+    workflow_id: str | None,
+    recorder: Recorder | None = None,
+    restore: tuple[list[Any], dict[str, Any]] | None = None,
+) -> RunResult:
+    """One top-level run with the call's options (shared by both run paths)."""
+    raise_errors = request.error_handling == "raise"
+    return await run_graph(
+        plan,
+        inputs,
+        call,
+        fail_fast=raise_errors,
+        raise_errors=raise_errors,
+        max_iterations=call.max_iterations,
+        workflow_id=workflow_id,
+        on_missing=request.on_missing,
+        responses=responses,
+        nested_responses=nested,
+        recorder=recorder,
+        restore=restore,
+    )
 
 
 def _run_context(
@@ -305,20 +324,16 @@ async def _run_persisted(
                 resumed=lineage.resumed or lineage.resumes,
             )
             overrides = {k: lineage.inputs[k] for k in lineage.overrides}
-            raise_errors = request.error_handling == "raise"
-            return await run_graph(
+            return await _execute_run(
                 plan,
                 state_inputs,
                 call,
-                fail_fast=raise_errors,
-                raise_errors=raise_errors,
-                max_iterations=call.max_iterations,
-                workflow_id=lineage.workflow_id,
-                on_missing=request.on_missing,
-                responses=responses,
-                nested_responses=nested,
-                recorder=recorder,
-                restore=(lineage.restore, overrides) if lineage.resumes else None,
+                request,
+                responses,
+                nested,
+                lineage.workflow_id,
+                recorder,
+                (lineage.restore, overrides) if lineage.resumes else None,
             )
     finally:
         CURRENT_CALL.reset(token)

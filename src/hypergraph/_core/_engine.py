@@ -117,10 +117,8 @@ class Run(NodeKinds):
                 await emitter.superstep(step)
             if len(level) == 1:
                 plan = nodes[level[0]]
-                if plan.inline and inline_ok:
-                    await self._inline(plan, step)
-                elif plan.direct_async and direct_ok:
-                    await self._inline_async(plan, step)
+                if (plan.inline and inline_ok) or (plan.direct_async and direct_ok):
+                    await self._direct(plan, step)
                 else:
                     self._apply(plan.index, await self._node(plan.index, step))
             else:

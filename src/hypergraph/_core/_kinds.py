@@ -45,65 +45,25 @@ class NodeKinds(Persisting):
     def _note_failure(self, plan: NodePlan, exc: Exception) -> None:
         raise NotImplementedError  # provided by the engine's Run
 
-    async def _inline_async(self, plan: NodePlan, step: int) -> None:
-        """An ``async def`` node alone in its level: awaited with no extra frames."""
-        state = self
-        values = state.values
-        i = plan.index
-        state.ran[i] += 1
-        call = self.call
-        call.span_counter += 1
-        span = call.span_counter
-        if not call.in_task:
-            await need_loop()
-            call.in_task = True
-        limiter = call.limiter
-        start = _now()
-        try:
-            kwargs = _direct_kwargs(plan.simple_args, values)
-            if kwargs is None:
-                _, kwargs = build_arguments(plan, values)
-            if limiter is None:
-                result = await plan.func(**kwargs)
-            else:
-                if not limiter.try_acquire():
-                    await limiter.acquire()
-                try:
-                    result = await plan.func(**kwargs)
-                finally:
-                    limiter.release()
-            outputs = plan.outputs
-            if len(outputs) == 1:
-                state.write(i, outputs[0], result)
-            else:
-                split = split_outputs(plan, result)
-                for name, value in zip(outputs, split, strict=True):
-                    state.write(i, name, value)
-        except Exception as exc:
-            self.records.append(
-                (plan.name, step, _now() - start, "failed", exc, None, None, span)
-            )
-            self._note_failure(plan, exc)
-            raise
-        self.records.append(
-            (plan.name, step, _now() - start, "completed", None, None, None, span)
-        )
-        for name in plan.emit:
-            state.signal(i, name)
+    async def _direct(self, plan: NodePlan, step: int) -> None:
+        """A plain function alone in its level, called or awaited with no extra frames.
 
-    async def _inline(self, plan: NodePlan, step: int) -> None:
-        """The cheapest path: a plain sync function alone in its level (no task)."""
-        state = self
-        values = state.values
+        The engine takes this path for sync functions when no limiter is set
+        and for ``async def`` functions taking keywords; everything else goes
+        through the general node path.
+        """
+        values = self.values
         i = plan.index
-        state.ran[i] += 1
+        self.ran[i] += 1
         call = self.call
         call.span_counter += 1
         span = call.span_counter
         start = _now()
         try:
             kwargs = _direct_kwargs(plan.simple_args, values)
-            if kwargs is None:  # positional-only, *args, or a binding/default needed
+            if plan.is_async:
+                result = await self._await_direct(plan, kwargs)
+            elif kwargs is None:  # positional-only, *args, or a fallback needed
                 args, kwargs = build_arguments(plan, values)
                 result = plan.func(*args, **kwargs)
             else:
@@ -112,12 +72,11 @@ class NodeKinds(Persisting):
                 result = await settle(result)
             outputs = plan.outputs
             if len(outputs) == 1:
-                state.write(i, outputs[0], result)
+                self.write(i, outputs[0], result)
             else:
-                for name, value in zip(
-                    outputs, split_outputs(plan, result), strict=True
-                ):
-                    state.write(i, name, value)
+                split = split_outputs(plan, result)
+                for name, value in zip(outputs, split, strict=True):
+                    self.write(i, name, value)
         except Exception as exc:
             self.records.append(
                 (plan.name, step, _now() - start, "failed", exc, None, None, span)
@@ -128,7 +87,24 @@ class NodeKinds(Persisting):
             (plan.name, step, _now() - start, "completed", None, None, None, span)
         )
         for name in plan.emit:
-            state.signal(i, name)
+            self.signal(i, name)
+
+    async def _await_direct(self, plan: NodePlan, kwargs: dict[str, Any] | None) -> Any:
+        call = self.call
+        if not call.in_task:
+            await need_loop()
+            call.in_task = True
+        if kwargs is None:
+            _, kwargs = build_arguments(plan, self.values)
+        limiter = call.limiter
+        if limiter is None:
+            return await plan.func(**kwargs)
+        if not limiter.try_acquire():
+            await limiter.acquire()
+        try:
+            return await plan.func(**kwargs)
+        finally:
+            limiter.release()
 
     async def _function(self, plan: NodePlan) -> tuple[Any, ...]:
         args, kwargs = build_arguments(plan, self.values)
