@@ -168,6 +168,13 @@ class Plan:
         self.all_run = self.levels is not None and not any(
             n.kind == NodeKind.GRAPH for n in self.nodes
         )
+        # A graph of one plain function (the typical batch item: one model or
+        # API call) gets the engine's shortest path.
+        self.single: NodePlan | None = None
+        if self.all_run and len(self.nodes) == 1 and self.levels == ((0,),):
+            only = self.nodes[0]
+            if only.inline or only.direct_async:
+                self.single = only
 
     # -- wiring --------------------------------------------------------------
     def _link(self, structure: Any) -> None:

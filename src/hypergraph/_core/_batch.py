@@ -92,6 +92,12 @@ class ItemSource:
 
     def inputs(self, index: int) -> dict[str, Any]:
         """The full input dict of item ``index``."""
+        if self._mode == "zip" and not self._cloned:
+            # The common case, once per item: zip without clones.
+            item = dict(self._broadcast)
+            for name, seq in self._mapped:
+                item[name] = seq[index]
+            return item
         item = dict(self._broadcast)
         for name in self._cloned:
             item[name] = copy.deepcopy(item[name])
@@ -319,9 +325,13 @@ async def _run_batch(
 ) -> None:
     start = time.perf_counter()
     tally = _Tally(size if size is not None else count, on_result)
-    deliver: Callable[[int, RunResult], Awaitable[None] | None] = tally
+    # Outcome counting is only for the batch's end event and log line.
+    observed = emitter is not None or call.log is not None
+    deliver: Callable[[int, RunResult], Awaitable[None] | None] = (
+        tally if observed else on_result
+    )
     if session is not None:
-        deliver = _Committing(session, tally)
+        deliver = _Committing(session, deliver)
     if emitter is not None:
         await emitter.run_start(workflow_id, is_map=True, size=tally.count)
     if call.log is not None:

@@ -408,11 +408,32 @@ async def run_graph(
     if restore is not None:
         run.restore(*restore)
     if call.events is None and call.log is None:
+        single = plan.single
+        if (
+            single is not None
+            and recorder is None
+            and on_missing == "ignore"
+            and (single.direct_async or call.limiter is None)
+        ):
+            return await _run_single(run, single, start, raise_errors, workflow_id)
         error, values = await _execute(run, raise_errors, on_missing)
         return _result(run, start, error, values, workflow_id)
     return await _observed(
         run, start, raise_errors, on_missing, workflow_id, parent_span, inputs, is_item
     )
+
+
+async def _run_single(
+    run: Run, node: NodePlan, start: int, raise_errors: bool, workflow_id: str | None
+) -> RunResult:
+    """A one-node graph: the node's call is the whole run (no loop, no levels)."""
+    try:
+        await run._direct(node, 0)
+    except Exception as exc:
+        if raise_errors:
+            raise
+        return _result(run, start, exc, run.result_values(), workflow_id)
+    return _result(run, start, None, run.result_values(), workflow_id)
 
 
 async def _execute(

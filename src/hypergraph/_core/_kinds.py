@@ -29,6 +29,16 @@ PAUSE: Final[Any] = object()  # returned by a node that paused the run
 _now = time.perf_counter_ns
 
 
+def _store_direct(plan: NodePlan, values: dict[str, Any], result: Any) -> None:
+    # A plain DAG level never re-runs a node, so versions (which only drive
+    # re-execution and persisted input_versions) are not kept here.
+    outputs = plan.outputs
+    if len(outputs) == 1:
+        values[outputs[0]] = result
+        return
+    values.update(zip(outputs, split_outputs(plan, result), strict=True))
+
+
 class NodeKinds(Persisting):
     """Run methods that execute one node of each kind (the engine dispatches)."""
 
@@ -62,7 +72,21 @@ class NodeKinds(Persisting):
         try:
             kwargs = _direct_kwargs(plan.simple_args, values)
             if plan.is_async:
-                result = await self._await_direct(plan, kwargs)
+                # Awaited right here, not in a helper: this frame is resumed on
+                # every wake-up of every item of a batch.
+                if not call.in_task:
+                    await need_loop()
+                    call.in_task = True
+                if kwargs is None:
+                    _, kwargs = build_arguments(plan, values)
+                limiter = call.limiter
+                if limiter is not None and not limiter.try_acquire():
+                    await limiter.acquire()
+                try:
+                    result = await plan.func(**kwargs)
+                finally:
+                    if limiter is not None:
+                        limiter.release()
             elif kwargs is None:  # positional-only, *args, or a fallback needed
                 args, kwargs = build_arguments(plan, values)
                 result = plan.func(*args, **kwargs)
@@ -70,13 +94,7 @@ class NodeKinds(Persisting):
                 result = plan.func(**kwargs)
             if not is_plain(result):
                 result = await settle(result)
-            outputs = plan.outputs
-            if len(outputs) == 1:
-                self.write(i, outputs[0], result)
-            else:
-                split = split_outputs(plan, result)
-                for name, value in zip(outputs, split, strict=True):
-                    self.write(i, name, value)
+            _store_direct(plan, values, result)
         except Exception as exc:
             self.records.append(
                 (plan.name, step, _now() - start, "failed", exc, None, None, span)
@@ -88,23 +106,6 @@ class NodeKinds(Persisting):
         )
         for name in plan.emit:
             self.signal(i, name)
-
-    async def _await_direct(self, plan: NodePlan, kwargs: dict[str, Any] | None) -> Any:
-        call = self.call
-        if not call.in_task:
-            await need_loop()
-            call.in_task = True
-        if kwargs is None:
-            _, kwargs = build_arguments(plan, self.values)
-        limiter = call.limiter
-        if limiter is None:
-            return await plan.func(**kwargs)
-        if not limiter.try_acquire():
-            await limiter.acquire()
-        try:
-            return await plan.func(**kwargs)
-        finally:
-            limiter.release()
 
     async def _function(self, plan: NodePlan) -> tuple[Any, ...]:
         args, kwargs = build_arguments(plan, self.values)
