@@ -25,6 +25,7 @@ from typing import Any
 import anyio
 import anyio.to_thread
 import pytest
+from durable_harness import make_checkpointer
 
 from hypergraph import (
     END,
@@ -65,13 +66,6 @@ FORK_ID = re.compile(r"^(.+)-fork-[0-9a-f]{6}$")
 
 
 # -- helpers -------------------------------------------------------------------
-
-
-def make_checkpointer(store: str, tmp_path: Path, **kwargs: Any) -> Any:
-    """A SQLite checkpointer in ``tmp_path`` or a MemoryCheckpointer."""
-    if store == "sqlite":
-        return SqliteCheckpointer(tmp_path / "runs.db", **kwargs)
-    return MemoryCheckpointer(**kwargs)
 
 
 @pytest.fixture(params=["sqlite", "memory"])

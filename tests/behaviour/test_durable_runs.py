@@ -9,7 +9,6 @@ decides which nodes raise, so "fixing the bug" is removing a name from it.
 from __future__ import annotations
 
 import asyncio
-import functools
 import re
 import threading
 from datetime import UTC, datetime, timedelta
@@ -18,6 +17,7 @@ from typing import Any
 import anyio
 import anyio.to_thread
 import pytest
+from durable_harness import ASYNC_MEMORY, SYNC_SQLITE, Durable, make_checkpointer
 
 from hypergraph import (
     END,
@@ -29,7 +29,6 @@ from hypergraph import (
     InputOverrideRequiresForkError,
     MissingInputError,
     RunStatus,
-    SyncRunner,
     WorkflowAlreadyCompletedError,
     WorkflowForkError,
     ifelse,
@@ -39,7 +38,6 @@ from hypergraph import (
 )
 from hypergraph.checkpointers import (
     Checkpoint,
-    MemoryCheckpointer,
     SqliteCheckpointer,
     StepStatus,
     WorkflowStatus,
@@ -50,80 +48,6 @@ HEX = re.compile(r"^[0-9a-f]+$")
 
 
 # -- harness -------------------------------------------------------------------
-
-
-class Durable:
-    """A runner with a checkpointer behind one awaitable interface."""
-
-    def __init__(self, runner_kind: str, checkpointer: Any) -> None:
-        self.kind = runner_kind
-        self.is_sync = runner_kind == "sync"
-        self.cp = checkpointer
-        self.runner: AsyncRunner | SyncRunner = (
-            SyncRunner(checkpointer=checkpointer)
-            if self.is_sync
-            else AsyncRunner(checkpointer=checkpointer)
-        )
-
-    async def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        bound = getattr(self.runner, method)
-        if self.is_sync:
-            return await anyio.to_thread.run_sync(
-                functools.partial(bound, *args, **kwargs)
-            )
-        return await bound(*args, **kwargs)
-
-    async def run(self, *args: Any, **kwargs: Any) -> Any:
-        """``runner.run(...)``, awaited for either runner."""
-        return await self._call("run", *args, **kwargs)
-
-    async def map(self, *args: Any, **kwargs: Any) -> Any:
-        """``runner.map(...)``, awaited for either runner."""
-        return await self._call("map", *args, **kwargs)
-
-    def close(self) -> None:
-        if isinstance(self.runner, SyncRunner):
-            self.runner.close()
-
-
-def make_checkpointer(store: str, tmp_path: Any, **kwargs: Any) -> Any:
-    """A SQLite checkpointer in ``tmp_path`` or a MemoryCheckpointer."""
-    if store == "sqlite":
-        return SqliteCheckpointer(tmp_path / "runs.db", **kwargs)
-    return MemoryCheckpointer(**kwargs)
-
-
-def _durable(param: str, tmp_path: Any) -> Durable:
-    runner_kind, store = param.split("-")
-    return Durable(runner_kind, make_checkpointer(store, tmp_path))
-
-
-@pytest.fixture(params=["async-sqlite", "sync-memory"])
-def durable(request: pytest.FixtureRequest, tmp_path: Any) -> Any:
-    """Two runner x store combinations (each runner and each store once)."""
-    under_test = _durable(request.param, tmp_path)
-    yield under_test
-    under_test.close()
-
-
-@pytest.fixture(params=["async-sqlite", "async-memory", "sync-sqlite", "sync-memory"])
-def durable_all(request: pytest.FixtureRequest, tmp_path: Any) -> Any:
-    """Every runner x store combination, for the core lifecycle rules."""
-    under_test = _durable(request.param, tmp_path)
-    yield under_test
-    under_test.close()
-
-
-# Tests whose rule does not depend on the runner or store run on one combination;
-# the two marks cover the combinations the default ``durable`` pair leaves out.
-SYNC_SQLITE = pytest.mark.parametrize("durable", ["sync-sqlite"], indirect=True)
-ASYNC_MEMORY = pytest.mark.parametrize("durable", ["async-memory"], indirect=True)
-
-
-@pytest.fixture(params=["sqlite", "memory"])
-def store(request: pytest.FixtureRequest) -> str:
-    """Each checkpointer kind (for AsyncRunner-only tests)."""
-    return request.param
 
 
 class Boom(Exception):
