@@ -98,46 +98,8 @@ def check_fn(x):
 
 
 # ---------------------------------------------------------------------------
-# P1-P2: public surface and exception hierarchy
+# P2: exception hierarchy (P1, the public names, is in test_public_api.py)
 # ---------------------------------------------------------------------------
-
-PUBLIC_NAMES = [
-    "node",
-    "route",
-    "ifelse",
-    "interrupt",
-    "END",
-    "HyperNode",
-    "FunctionNode",
-    "GateNode",
-    "RouteNode",
-    "IfElseNode",
-    "InterruptNode",
-    "GraphNode",
-    "Graph",
-    "InputSpec",
-    "HypergraphError",
-    "GraphConfigError",
-    "RenameError",
-    "SyncRunner",
-    "AsyncRunner",
-    "BaseRunner",
-    "RunResult",
-    "RunStatus",
-    "PauseInfo",
-    "RunLog",
-    "NodeRecord",
-    "MissingInputError",
-    "InfiniteLoopError",
-    "IncompatibleRunnerError",
-    "ErrorHandling",
-]
-
-
-@pytest.mark.parametrize("name", PUBLIC_NAMES)
-def test_public_name_is_exported_from_package(name):
-    """Every name listed in P1 is an attribute of the hypergraph package."""
-    assert getattr(hypergraph, name) is not None
 
 
 def test_error_handling_is_literal_raise_or_continue():
