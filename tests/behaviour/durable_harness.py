@@ -2,18 +2,21 @@
 
 ``Durable`` puts a runner and its checkpointer behind one awaitable interface; the
 SyncRunner is driven from a worker thread, as in ``tests/conftest.py``. The
-fixtures that build it live in ``tests/behaviour/conftest.py``.
+fixtures that build it live in ``tests/behaviour/conftest.py``. The module also
+holds the helpers the suites share: the ``Switch``-driven ``chain`` graph, a
+comparable ``snapshot`` of a store and ``settle`` for SQLite worker threads.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
 from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 import pytest
 
-from hypergraph import AsyncRunner, SyncRunner
+from hypergraph import AsyncRunner, Graph, SyncRunner, node
 from hypergraph.checkpointers import MemoryCheckpointer, SqliteCheckpointer
 
 if TYPE_CHECKING:
@@ -83,3 +86,62 @@ class Durable:
     def close(self) -> None:
         if isinstance(self.runner, SyncRunner):
             self.runner.close()
+
+
+class Boom(Exception):
+    """A node's own failure."""
+
+
+class Switch:
+    """Counts node executions and makes the listed nodes raise ``Boom``."""
+
+    def __init__(self, *failing: str) -> None:
+        self.failing = set(failing)
+        self.calls: list[str] = []
+
+    def hit(self, name: str) -> None:
+        self.calls.append(name)
+        if name in self.failing:
+            raise Boom(f"{name} failed")
+
+    def count(self, name: str) -> int:
+        return self.calls.count(name)
+
+    def reset(self) -> None:
+        self.calls.clear()
+
+
+def chain(sw: Switch, *, name: str = "chain") -> Graph:
+    """first(x) -> y, second(y) -> z, third(z) -> w; x=1 gives y=2, z=20, w=23."""
+
+    @node(output_name="y")
+    def first(x: int) -> int:
+        sw.hit("first")
+        return x + 1
+
+    @node(output_name="z")
+    def second(y: int) -> int:
+        sw.hit("second")
+        return y * 10
+
+    @node(output_name="w")
+    def third(z: int) -> int:
+        sw.hit("third")
+        return z + 3
+
+    return Graph([first, second, third], name=name)
+
+
+def snapshot(cp: Any) -> tuple[Any, ...]:
+    """Every run, step and input of a store, comparable with ``==``."""
+    runs = sorted((r.to_dict() for r in cp.runs(limit=None)), key=lambda d: d["id"])
+    steps = {r["id"]: [s.to_dict() for s in cp.steps(r["id"])] for r in runs}
+    inputs = {r["id"]: cp.inputs(r["id"]) for r in runs}
+    return runs, steps, inputs
+
+
+async def settle(before: set[threading.Thread]) -> None:
+    """Wait for SQLite threads started since ``before`` (keeps other tests clean)."""
+    for thread in set(threading.enumerate()) - before:
+        if thread.name.endswith("(_connection_worker_thread)"):
+            await anyio.to_thread.run_sync(thread.join, 5)

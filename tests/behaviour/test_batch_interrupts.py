@@ -188,24 +188,26 @@ def test_map_over_on_interrupt_graph_node_does_not_raise():
     assert mapped.map_config == (["x"], "zip", "raise")
 
 
-def test_graph_with_mapped_interrupt_node_raises_config_error():
-    """A Graph around a mapped GraphNode with an interrupt raises, naming both (N31)."""
-    mapped = INNER.as_node().map_over("x")
+@pytest.mark.parametrize(
+    ("mapped", "node_name"),
+    [
+        (INNER.as_node().map_over("x"), "inner"),
+        (
+            Graph([INNER.as_node(name="middle_layer")], name="wrapper_layer")
+            .as_node()
+            .with_name("reviewer")
+            .map_over("x"),
+            "reviewer",
+        ),
+    ],
+    ids=["direct", "two-levels-down"],
+)
+def test_graph_with_mapped_interrupt_node_raises_config_error(mapped, node_name):
+    """A mapped GraphNode with an interrupt at any depth raises, naming both (N31)."""
     with pytest.raises(GraphConfigError) as excinfo:
         Graph([mapped])
     message = str(excinfo.value)
-    assert "inner" in message
-    assert "approval" in message
-
-
-def test_mapped_node_with_deeply_nested_interrupt_raises_config_error():
-    """An interrupt two levels down still makes the Graph raise, naming both (N31)."""
-    deep = Graph([INNER.as_node(name="middle_layer")], name="wrapper_layer")
-    mapped = deep.as_node().with_name("reviewer").map_over("x")
-    with pytest.raises(GraphConfigError) as excinfo:
-        Graph([mapped])
-    message = str(excinfo.value)
-    assert "reviewer" in message
+    assert node_name in message
     assert "approval" in message
 
 

@@ -16,7 +16,14 @@ from typing import Any
 import anyio
 import anyio.to_thread
 import pytest
-from durable_harness import ASYNC_MEMORY, SYNC_SQLITE, make_checkpointer
+from durable_harness import (
+    ASYNC_MEMORY,
+    SYNC_SQLITE,
+    Boom,
+    make_checkpointer,
+    settle,
+    snapshot,
+)
 
 from hypergraph import (
     AsyncRunner,
@@ -33,10 +40,6 @@ from hypergraph.checkpointers import (
 )
 
 # -- harness -------------------------------------------------------------------
-
-
-class Boom(Exception):
-    """An item's own failure."""
 
 
 class Items:
@@ -113,14 +116,6 @@ def signature(inputs: dict[str, Any], map_over: list[str], mode: str = "zip") ->
 def ids(cp: Any, parent: str = "B") -> list[str]:
     """Child run ids of a batch, sorted."""
     return sorted(r.id for r in cp.runs(parent_run_id=parent, limit=None))
-
-
-def snapshot(cp: Any) -> tuple[Any, ...]:
-    """Every run, step and input of a store, comparable with ``==``."""
-    runs = sorted((r.to_dict() for r in cp.runs(limit=None)), key=lambda d: d["id"])
-    steps = {r["id"]: [s.to_dict() for s in cp.steps(r["id"])] for r in runs}
-    inputs = {r["id"]: cp.inputs(r["id"]) for r in runs}
-    return runs, steps, inputs
 
 
 # -- D30: parent and children ----------------------------------------------------
@@ -727,13 +722,6 @@ async def test_rerun_after_fail_fast_executes_only_unfinished_items(durable):
     assert durable.cp.get_run("B").status is WorkflowStatus.COMPLETED
 
 
-async def _settle(before: set[threading.Thread]) -> None:
-    """Wait for SQLite threads started since ``before`` (keeps other tests clean)."""
-    for thread in set(threading.enumerate()) - before:
-        if thread.name.endswith("(_connection_worker_thread)"):
-            await anyio.to_thread.run_sync(thread.join, 5)
-
-
 def blocking_items(entered: anyio.Event, state: dict[str, Any]) -> Graph:
     """x == 2 parks while ``state["block"]``; x == 1 fails if ``state["fail"]``."""
 
@@ -761,7 +749,7 @@ async def test_fail_fast_marks_cancelled_in_flight_children(store, tmp_path):
         await AsyncRunner(checkpointer=cp).map(
             blocking_items(entered, state), map_over="x", x=[1, 2], workflow_id="B"
         )
-    await _settle(before)
+    await settle(before)
     assert cp.get_run("B").status is WorkflowStatus.FAILED
     assert cp.get_run("B/0").status is WorkflowStatus.FAILED
     cancelled = cp.get_run("B/1")
@@ -789,7 +777,7 @@ async def test_cancelled_batch_is_finalized_and_resumable(store, tmp_path):
             tg.start_soon(go)
             await entered.wait()
             tg.cancel_scope.cancel()
-    await _settle(before)
+    await settle(before)
     assert cp.get_run("B").status is WorkflowStatus.FAILED
     assert cp.get_run("B/0").status is WorkflowStatus.COMPLETED
     assert cp.get_run("B/1").status is WorkflowStatus.FAILED

@@ -17,7 +17,17 @@ from typing import Any
 import anyio
 import anyio.to_thread
 import pytest
-from durable_harness import ASYNC_MEMORY, SYNC_SQLITE, Durable, make_checkpointer
+from durable_harness import (
+    ASYNC_MEMORY,
+    SYNC_SQLITE,
+    Boom,
+    Durable,
+    Switch,
+    chain,
+    make_checkpointer,
+    settle,
+    snapshot,
+)
 
 from hypergraph import (
     END,
@@ -50,34 +60,11 @@ HEX = re.compile(r"^[0-9a-f]+$")
 # -- harness -------------------------------------------------------------------
 
 
-class Boom(Exception):
-    """A node's own failure."""
-
-
 class Outer:
     """Holds a nested exception class (its qualname has a dot)."""
 
     class Inner(Exception):
         """A nested exception class."""
-
-
-class Switch:
-    """Counts node executions and makes the listed nodes raise ``Boom``."""
-
-    def __init__(self, *failing: str) -> None:
-        self.failing = set(failing)
-        self.calls: list[str] = []
-
-    def hit(self, name: str) -> None:
-        self.calls.append(name)
-        if name in self.failing:
-            raise Boom(f"{name} failed")
-
-    def count(self, name: str) -> int:
-        return self.calls.count(name)
-
-    def reset(self) -> None:
-        self.calls.clear()
 
 
 class Recorder(EventProcessor):
@@ -91,27 +78,6 @@ class Recorder(EventProcessor):
 
 
 # -- graphs --------------------------------------------------------------------
-
-
-def chain(sw: Switch, *, name: str = "chain") -> Graph:
-    """first(x) -> y, second(y) -> z, third(z) -> w; x=1 gives y=2, z=20, w=23."""
-
-    @node(output_name="y")
-    def first(x: int) -> int:
-        sw.hit("first")
-        return x + 1
-
-    @node(output_name="z")
-    def second(y: int) -> int:
-        sw.hit("second")
-        return y * 10
-
-    @node(output_name="w")
-    def third(z: int) -> int:
-        sw.hit("third")
-        return z + 3
-
-    return Graph([first, second, third], name=name)
 
 
 def chain_fixed_body(sw: Switch) -> Graph:
@@ -239,14 +205,6 @@ def counter(sw: Switch) -> Graph:
     return Graph([incr, loop], entrypoint="incr", name="counter")
 
 
-def snapshot(cp: Any) -> tuple[Any, ...]:
-    """Every run, step and input of a store, comparable with ``==``."""
-    runs = sorted((r.to_dict() for r in cp.runs(limit=None)), key=lambda d: d["id"])
-    steps = {r["id"]: [s.to_dict() for s in cp.steps(r["id"])] for r in runs}
-    inputs = {r["id"]: cp.inputs(r["id"]) for r in runs}
-    return runs, steps, inputs
-
-
 async def failed_chain(durable: Durable, wf: str = "wf") -> tuple[Switch, Graph]:
     """A chain run whose ``second`` node failed (error_handling="continue")."""
     sw = Switch("second")
@@ -354,32 +312,8 @@ async def test_resume_keeps_created_at_and_sets_new_completed_at(durable):
     assert after.completed_at >= before.completed_at
 
 
-async def test_resume_start_clears_duration_error_count_and_completed_at(durable):
-    """At the start of a resume the record is ACTIVE with end fields cleared (D8)."""
-    cp = durable.cp
-    seen: list[Any] = []
-    failing = {"on": True}
-
-    @node(output_name="y")
-    def look(x: int) -> int:
-        seen.append(cp.get_run("wf"))
-        if failing["on"]:
-            raise Boom("first attempt")
-        return x
-
-    graph = Graph([look], name="look")
-    await durable.run(graph, x=1, workflow_id="wf", error_handling="continue")
-    failing["on"] = False
-    await durable.run(graph, workflow_id="wf")
-    during = seen[-1]
-    assert during.status is WorkflowStatus.ACTIVE
-    assert during.completed_at is None
-    assert during.duration_ms is None
-    assert during.error_count == 0
-
-
-async def test_resume_start_clears_node_count(durable):
-    """At the start of a resume node_count is cleared like the other stats (D8)."""
+async def test_resume_start_clears_end_fields_and_stats(durable):
+    """A resume starts ACTIVE with duration, counts and completed_at cleared (D8)."""
     cp = durable.cp
     seen: list[Any] = []
     failing = {"on": True}
@@ -396,7 +330,12 @@ async def test_resume_start_clears_node_count(durable):
     assert cp.get_run("wf").node_count == 1
     failing["on"] = False
     await durable.run(graph, workflow_id="wf")
-    assert seen[-1].node_count == 0
+    during = seen[-1]
+    assert during.status is WorkflowStatus.ACTIVE
+    assert during.completed_at is None
+    assert during.duration_ms is None
+    assert during.error_count == 0
+    assert during.node_count == 0
 
 
 async def test_node_count_spans_attempts_and_error_count_only_this_one(durable):
@@ -1551,13 +1490,6 @@ def _blocking_graph(entered: anyio.Event, blocked: dict[str, bool]) -> Graph:
     return Graph([quick, waits], name="blocking")
 
 
-async def _settle(before: set[threading.Thread]) -> None:
-    """Wait for SQLite threads started since ``before`` (keeps other tests clean)."""
-    for thread in set(threading.enumerate()) - before:
-        if thread.name.endswith("(_connection_worker_thread)"):
-            await anyio.to_thread.run_sync(thread.join, 5)
-
-
 async def _run_and_cancel(cp: Any, graph: Graph, entered: anyio.Event) -> list[Any]:
     caught: list[BaseException] = []
     before = set(threading.enumerate())
@@ -1574,7 +1506,7 @@ async def _run_and_cancel(cp: Any, graph: Graph, entered: anyio.Event) -> list[A
             tg.start_soon(go)
             await entered.wait()
             tg.cancel_scope.cancel()
-    await _settle(before)
+    await settle(before)
     return caught
 
 
@@ -1629,7 +1561,7 @@ async def test_every_in_flight_node_gets_a_cancelled_step(store, tmp_path):
         return x
 
     caught = await _run_and_cancel(cp, Graph([one, two]), both)
-    assert caught
+    assert [type(exc) for exc in caught] == [anyio.get_cancelled_exc_class()]
     steps = cp.steps("c")
     assert {s.node_name for s in steps} == {"one", "two"}
     assert {(s.status, s.error) for s in steps} == {(StepStatus.FAILED, "cancelled")}
@@ -1704,25 +1636,49 @@ REJECTED = {
         lambda g: changed_chain(Switch()),
         {"workflow_id": "done"},
         GraphChangedError,
+        "Graph structure changed for workflow 'done'",
     ),
-    "new-input": (lambda g: g, {"workflow_id": "broken", "x": 5}, ValueError),
-    "completed": (lambda g: g, {"workflow_id": "done"}, WorkflowAlreadyCompletedError),
+    "new-input": (
+        lambda g: g,
+        {"workflow_id": "broken", "x": 5},
+        InputOverrideRequiresForkError,
+        "Cannot pass input values when resuming workflow 'broken'",
+    ),
+    "completed": (
+        lambda g: g,
+        {"workflow_id": "done"},
+        WorkflowAlreadyCompletedError,
+        "Workflow 'done' is already completed",
+    ),
     "fork-target": (
         lambda g: g,
         {"fork_from": "done", "workflow_id": "broken"},
         WorkflowForkError,
+        "Cannot fork into existing workflow 'broken'",
     ),
     "retry-target": (
         lambda g: g,
         {"retry_from": "broken", "workflow_id": "done"},
         WorkflowForkError,
+        "Cannot fork into existing workflow 'done'",
     ),
-    "unknown-source": (lambda g: g, {"fork_from": "ghost"}, ValueError),
-    "slash-id": (lambda g: g, {"workflow_id": "x/y", "x": 1}, ValueError),
+    "unknown-source": (
+        lambda g: g,
+        {"fork_from": "ghost"},
+        ValueError,
+        "Unknown source workflow_id: 'ghost'",
+    ),
+    "slash-id": (
+        lambda g: g,
+        {"workflow_id": "x/y", "x": 1},
+        ValueError,
+        "workflow_id cannot contain '/'",
+    ),
     "conflict": (
         lambda g: g,
         {"fork_from": "done", "retry_from": "done"},
         ValueError,
+        "retry_from",
     ),
 }
 
@@ -1731,12 +1687,10 @@ REJECTED = {
 async def test_rejected_call_leaves_store_unchanged_and_emits_nothing(durable, case):
     """A call refused by a lineage check writes nothing and emits no event (D61)."""
     graph = await _completed_and_failed(durable)
-    make_graph, kwargs, error = REJECTED[case]
-    if case == "new-input":
-        error = InputOverrideRequiresForkError
+    make_graph, kwargs, error, message = REJECTED[case]
     before = snapshot(durable.cp)
     events = Recorder()
-    with pytest.raises(error):
+    with pytest.raises(error, match=re.escape(message)):
         await durable.run(make_graph(graph), event_processors=[events], **kwargs)
     assert events.events == []
     assert snapshot(durable.cp) == before

@@ -690,27 +690,39 @@ async def test_processor_instances_are_reusable_across_calls(runner):
     assert recorder.events[-1].run_id == batch.run_id
 
 
-async def test_cancelled_run_still_shuts_processors_down():
-    """Cancelling an awaiting AsyncRunner.run shuts processors down once (O44)."""
-    started = anyio.Event()
+def blocker_graph(started: anyio.Event) -> Graph:
+    """One async node that signals ``started`` and then waits forever."""
     never = anyio.Event()
 
     @node(output_name="y")
     async def blocker(x: int) -> int:
         started.set()
         await never.wait()
-        return x
+        return x  # pragma: no cover - cancelled before
 
-    recorder = Recorder()
+    return Graph([blocker])
+
+
+async def cancel_once_started(call, started: anyio.Event) -> None:
+    """Run ``call()`` in a task group and cancel it once ``started`` is set."""
     async with anyio.create_task_group() as tg:
-
-        async def call() -> None:
-            await AsyncRunner().run(Graph([blocker]), x=1, event_processors=[recorder])
-
         tg.start_soon(call)
         with anyio.fail_after(5):
             await started.wait()
         tg.cancel_scope.cancel()
+
+
+async def test_cancelled_run_still_shuts_processors_down():
+    """Cancelling an awaiting AsyncRunner.run shuts processors down once (O44)."""
+    started = anyio.Event()
+    recorder = Recorder()
+
+    async def call() -> None:
+        await AsyncRunner().run(
+            blocker_graph(started), x=1, event_processors=[recorder]
+        )
+
+    await cancel_once_started(call, started)
     assert recorder.shutdowns == 1
     assert isinstance(recorder.events[0], RunStartEvent)
 
@@ -718,26 +730,14 @@ async def test_cancelled_run_still_shuts_processors_down():
 async def test_cancelled_map_ends_failed_cancelled_and_shuts_down():
     """A cancelled map ends failed/"cancelled" at map level and shuts down (B34)."""
     started = anyio.Event()
-    never = anyio.Event()
-
-    @node(output_name="y")
-    async def blocker(x: int) -> int:
-        started.set()
-        await never.wait()
-        return x
-
     recorder = Recorder()
-    async with anyio.create_task_group() as tg:
 
-        async def call() -> None:
-            await AsyncRunner().map(
-                Graph([blocker]), x=[1, 2], map_over="x", event_processors=[recorder]
-            )
+    async def call() -> None:
+        await AsyncRunner().map(
+            blocker_graph(started), x=[1, 2], map_over="x", event_processors=[recorder]
+        )
 
-        tg.start_soon(call)
-        with anyio.fail_after(5):
-            await started.wait()
-        tg.cancel_scope.cancel()
+    await cancel_once_started(call, started)
     last = recorder.events[-1]
     assert isinstance(last, RunEndEvent)
     assert last.parent_span_id is None

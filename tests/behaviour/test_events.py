@@ -77,6 +77,15 @@ def kinds(events: list[Event]) -> list[str]:
     return [type(e).__name__ for e in events]
 
 
+def index_of(events: list[Event], cls: type, node_name: str) -> int:
+    """Position of the first event of class ``cls`` for the node ``node_name``."""
+    return next(
+        i
+        for i, e in enumerate(events)
+        if isinstance(e, cls) and e.node_name == node_name
+    )
+
+
 def top_level_run_start(recorder: Recorder) -> RunStartEvent:
     """The single run start without a parent span."""
     [start] = [e for e in recorder.of(RunStartEvent) if e.parent_span_id is None]
@@ -740,16 +749,8 @@ async def test_route_decision_comes_just_before_the_gate_node_end(runner, x, dec
     recorder = Recorder()
     await runner.run(ROUTED, x=x, event_processors=[recorder])
     events = recorder.events
-    gate_end = next(
-        i
-        for i, e in enumerate(events)
-        if isinstance(e, NodeEndEvent) and e.node_name == "pick"
-    )
-    gate_start = next(
-        i
-        for i, e in enumerate(events)
-        if isinstance(e, NodeStartEvent) and e.node_name == "pick"
-    )
+    gate_end = index_of(events, NodeEndEvent, "pick")
+    gate_start = index_of(events, NodeStartEvent, "pick")
     decision_event = events[gate_end - 1]
     assert isinstance(decision_event, RouteDecisionEvent)
     assert gate_start < gate_end - 1
@@ -1179,16 +1180,8 @@ async def test_mapped_graph_node_wraps_a_map_level_run_in_the_node(runner):
     recorder = Recorder()
     result = await runner.run(MAPPED_NESTED, x=[1, 2, 3], event_processors=[recorder])
     events = recorder.events
-    gn_start_index = next(
-        i
-        for i, e in enumerate(events)
-        if isinstance(e, NodeStartEvent) and e.node_name == "gn"
-    )
-    gn_end_index = next(
-        i
-        for i, e in enumerate(events)
-        if isinstance(e, NodeEndEvent) and e.node_name == "gn"
-    )
+    gn_start_index = index_of(events, NodeStartEvent, "gn")
+    gn_end_index = index_of(events, NodeEndEvent, "gn")
     gn_start = events[gn_start_index]
     map_start = events[gn_start_index + 1]
     map_end = events[gn_end_index - 1]

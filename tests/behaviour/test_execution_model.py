@@ -462,7 +462,7 @@ async def test_output_length_mismatch_is_a_node_failure(runner):
 
 async def test_non_sized_value_for_several_outputs_raises_type_error(runner):
     """A non-sized return value for several outputs raises TypeError."""
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="must return a sequence of 2 values"):
         await runner.run(Graph([split_unsized]), x=1)
 
 

@@ -15,6 +15,7 @@ from hypergraph import AsyncRunner, FunctionNode, Graph, RunStatus, SyncRunner, 
 
 BARRIER_TIMEOUT = 2.0
 SAFETY_TIMEOUT = 0.5  # only bounds a failing test; never orders events
+HANG_GUARD = 5.0  # turns a body that would wait forever into a failure
 
 
 class Boom(Exception):
@@ -22,12 +23,20 @@ class Boom(Exception):
 
 
 class Tracker:
-    """Counts concurrently running node bodies and remembers the peak."""
+    """Counts concurrently running node bodies and remembers the peak.
 
-    def __init__(self) -> None:
+    ``expected`` is the overlap the test expects. In :meth:`hold` the first bodies
+    wait on an event until that many are inside at once, so reaching the peak never
+    depends on how fast the scheduler is; then each body yields a few times, so a
+    body started beyond the limit would be inside too and raise the peak.
+    """
+
+    def __init__(self, expected: int = 1) -> None:
+        self.expected = expected
         self.active = 0
         self.peak = 0
         self._lock = threading.Lock()
+        self._reached: anyio.Event | None = None
 
     def enter(self) -> None:
         with self._lock:
@@ -38,16 +47,27 @@ class Tracker:
         with self._lock:
             self.active -= 1
 
+    async def hold(self) -> None:
+        """Run one async body: wait until ``expected`` overlap, then yield a little."""
+        self.enter()
+        try:
+            if self._reached is None:  # created on the engine's loop
+                self._reached = anyio.Event()
+            if self.peak >= self.expected:
+                self._reached.set()
+            with anyio.fail_after(HANG_GUARD):
+                await self._reached.wait()
+            for _ in range(3):
+                await anyio.lowlevel.checkpoint()
+        finally:
+            self.leave()
+
 
 def tracked_async_node(tracker: Tracker, name: str, output: str, source: str = "x"):
-    """Build an async node reading ``source`` that holds a slot for a few loop turns."""
+    """Build an async node reading ``source`` that holds a slot via the tracker."""
 
     async def body(x: int) -> int:
-        tracker.enter()
-        try:
-            await anyio.sleep(0.002)
-        finally:
-            tracker.leave()
+        await tracker.hold()
         return x
 
     built = FunctionNode(body, name=name, output_name=output)
@@ -218,8 +238,12 @@ def test_sequential_execution_skips_nodes_after_failing_one():
     assert calls == []
 
 
-async def test_fail_fast_cancels_running_async_siblings(runner):
-    """Under ``raise`` in-flight siblings are cancelled and unwound before the raise."""
+@pytest.mark.parametrize("nested", [False, True], ids=["sibling", "graph-node"])
+async def test_fail_fast_cancels_running_async_siblings(runner, nested):
+    """Under ``raise`` in-flight siblings are cancelled and unwound before the raise.
+
+    The failing node is either a sibling itself or sits inside a GraphNode sibling.
+    """
     started = anyio.Event()
     never = anyio.Event()
     log: list[str] = []
@@ -241,8 +265,9 @@ async def test_fail_fast_cancels_running_async_siblings(runner):
         await started.wait()
         raise Boom("fail fast")
 
+    failing = Graph([boom], name="inner").as_node() if nested else boom
     with pytest.raises(Boom, match="fail fast"):
-        await runner.run(Graph([waiter, boom]), x=1, max_concurrency=4)
+        await runner.run(Graph([waiter, failing]), x=1, max_concurrency=4)
     assert log == ["cancelled", "unwound"]
 
 
@@ -355,7 +380,7 @@ def test_keyboard_interrupt_propagates_even_with_continue_async_runner():
 
 async def test_max_concurrency_bounds_concurrent_async_bodies(runner):
     """At most ``max_concurrency`` async node bodies run at once, and that many do."""
-    tracker = Tracker()
+    tracker = Tracker(expected=2)
     nodes = [tracked_async_node(tracker, f"n{i}", f"o{i}") for i in range(6)]
     result = await runner.run(Graph(nodes), x=1, max_concurrency=2)
     assert result.completed
@@ -372,7 +397,7 @@ async def test_max_concurrency_one_serialises_async_nodes(runner):
 
 async def test_max_concurrency_is_shared_with_nested_graphs(runner):
     """Nested GraphNodes draw from the outer run's budget."""
-    tracker = Tracker()
+    tracker = Tracker(expected=3)
     inner_a = Graph(
         [tracked_async_node(tracker, f"a{i}", f"ao{i}") for i in range(3)],
         name="inner_a",
@@ -395,7 +420,7 @@ async def test_max_concurrency_is_shared_with_nested_graphs(runner):
 
 async def test_max_concurrency_is_shared_with_mapped_graph_node_items(runner):
     """Items of a mapped GraphNode draw from the outer run's budget."""
-    tracker = Tracker()
+    tracker = Tracker(expected=2)
     inner = Graph(
         [
             tracked_async_node(tracker, "p", "po", source="item"),
@@ -411,7 +436,7 @@ async def test_max_concurrency_is_shared_with_mapped_graph_node_items(runner):
 
 async def test_async_runner_without_limit_overlaps_all_async_nodes():
     """With no limit every async node of a superstep runs concurrently."""
-    tracker = Tracker()
+    tracker = Tracker(expected=5)
     nodes = [tracked_async_node(tracker, f"n{i}", f"o{i}") for i in range(5)]
     await AsyncRunner().run(Graph(nodes), x=1)
     assert tracker.peak == 5
@@ -656,32 +681,6 @@ async def test_generator_exception_is_a_node_failure(runner):
 # --- fail-fast across nesting --------------------------------------------------
 
 
-async def test_fail_fast_cancels_sibling_of_failing_graph_node(runner):
-    """An inner failure cancels an in-flight async sibling of the GraphNode."""
-    started = anyio.Event()
-    never = anyio.Event()
-    log: list[str] = []
-
-    @node(output_name="slow")
-    async def waiter(x: int) -> int:
-        started.set()
-        try:
-            await never.wait()
-        finally:
-            log.append("unwound")
-        return x  # pragma: no cover
-
-    @node(output_name="y")
-    async def inner_boom(x: int) -> int:
-        await started.wait()
-        raise Boom("inner fail fast")
-
-    inner = Graph([inner_boom], name="inner")
-    with pytest.raises(Boom, match="inner fail fast"):
-        await runner.run(Graph([waiter, inner.as_node()]), x=1, max_concurrency=4)
-    assert log == ["unwound"]
-
-
 async def test_fail_fast_cancels_in_flight_mapped_items(runner):
     """A failing mapped item cancels the other in-flight items before raising."""
     started = anyio.Event()
@@ -807,7 +806,7 @@ async def test_nested_mapped_graph_under_limit_one_does_not_deadlock(runner):
 
 async def test_async_runner_runs_mapped_items_concurrently_without_limit():
     """Without a limit AsyncRunner overlaps the items of a mapped GraphNode."""
-    tracker = Tracker()
+    tracker = Tracker(expected=4)
     inner = Graph([tracked_async_node(tracker, "p", "po", source="item")], name="inner")
     outer = Graph([inner.as_node().map_over("item")])
     result = await AsyncRunner().run(outer, item=[1, 2, 3, 4])

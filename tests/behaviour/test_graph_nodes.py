@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 
 import pytest
@@ -283,7 +284,10 @@ async def test_mapped_product_with_empty_sequence_gives_empty_lists(runner):
 @pytest.mark.parametrize("bad", [5, "abc", None], ids=["int", "str", "none"])
 async def test_mapped_input_must_be_a_sequence(runner, bad):
     """A mapped input that is not a (non-string) sequence fails the node."""
-    with pytest.raises(TypeError):
+    message = (
+        f"parameter 'x' must be a list or other sequence, got {type(bad).__name__}"
+    )
+    with pytest.raises(TypeError, match=re.escape(message)):
         await runner.run(Graph([DOUBLER.as_node().map_over("x")]), x=bad)
 
 

@@ -88,9 +88,14 @@ async def settle() -> None:
 
 
 async def map_until_cancelled(
-    blockers: Blockers, graph: Graph, n: int, **kwargs: object
+    blockers: Blockers,
+    graph: Graph,
+    n: int,
+    runner: AsyncRunner | None = None,
+    **kwargs: object,
 ) -> tuple[anyio.CancelScope, bool]:
-    """Run ``AsyncRunner.map`` and cancel its caller once ``target`` items started."""
+    """Run ``map`` (a new AsyncRunner by default); cancel once ``target`` started."""
+    runner = AsyncRunner() if runner is None else runner
     reached_end = False
     with anyio.fail_after(GUARD_SECONDS), anyio.CancelScope() as scope:
 
@@ -100,7 +105,7 @@ async def map_until_cancelled(
 
         async with anyio.create_task_group() as group:
             group.start_soon(cancel_when_started)
-            await AsyncRunner().map(graph, map_over="x", x=list(range(n)), **kwargs)
+            await runner.map(graph, map_over="x", x=list(range(n)), **kwargs)
             reached_end = True
     return scope, reached_end
 
@@ -260,17 +265,11 @@ async def test_batch_after_a_cancelled_one_runs_normally():
     """A cancelled batch leaves the runner usable for the next call (B34)."""
     runner = AsyncRunner()
     blockers = Blockers(target=2)
-    graph = blocking_graph(blockers)
-    with anyio.fail_after(GUARD_SECONDS), anyio.CancelScope() as scope:
-
-        async def cancel_when_started() -> None:
-            await blockers.all_started().wait()
-            scope.cancel()
-
-        async with anyio.create_task_group() as group:
-            group.start_soon(cancel_when_started)
-            await runner.map(graph, map_over="x", x=[5, 6, 7], max_concurrency=2)
+    scope, reached_end = await map_until_cancelled(
+        blockers, blocking_graph(blockers), 3, runner=runner, max_concurrency=2
+    )
     assert scope.cancelled_caught
+    assert not reached_end
     blockers.assert_all_unwound()
 
     @node(output_name="y")

@@ -741,17 +741,17 @@ async def test_empty_batch_returns_at_once(runner, mode, values):
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "error"),
+    ("kwargs", "error", "message"),
     [
-        ({"map_mode": "both"}, ValueError),
-        ({"clone": ["x"]}, ValueError),
-        ({"clone": "x"}, TypeError),
+        ({"map_mode": "both"}, ValueError, "Invalid map_mode='both'"),
+        ({"clone": ["x"]}, ValueError, "Cannot clone mapped parameter 'x'"),
+        ({"clone": "x"}, TypeError, "clone must be True, False or a list"),
     ],
     ids=["map_mode", "clone_mapped", "clone_str"],
 )
-async def test_empty_batch_still_validates_arguments(runner, kwargs, error):
+async def test_empty_batch_still_validates_arguments(runner, kwargs, error, message):
     """Validation runs before the N = 0 shortcut (B53)."""
-    with pytest.raises(error):
+    with pytest.raises(error, match=re.escape(message)):
         await runner.map(ITEM, map_over="x", x=[], **kwargs)
 
 

@@ -146,7 +146,7 @@ async def test_route_with_fallback_still_honours_explicit_choice(runner):
 
 async def test_route_returning_list_in_single_target_mode_raises_type_error(runner):
     """A list decision from a single-target route is a TypeError."""
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="returned a list but is not multi_target"):
         await runner.run(Graph([pick_list, fast, slow]), x=1)
 
 
@@ -274,7 +274,7 @@ async def test_multi_target_empty_or_none_runs_nothing(runner, x):
 
 async def test_multi_target_non_list_raises_type_error(runner):
     """A multi-target route returning a bare string is a TypeError."""
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="must return a list of targets"):
         await runner.run(Graph([fan_out_string, fast, slow]), x=1)
 
 
@@ -344,7 +344,7 @@ async def test_ifelse_false_runs_when_false_branch(runner):
 @pytest.mark.parametrize("value", [1, 0, "yes", None, [True]], ids=repr)
 async def test_ifelse_non_bool_decision_raises_type_error(runner, value):
     """An ifelse must return exactly True or False; anything else is a TypeError."""
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="must return exactly True or False"):
         await runner.run(Graph([returns_raw, fast, slow]), x=value)
 
 

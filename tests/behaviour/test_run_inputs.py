@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
 import pytest
 
@@ -233,14 +234,14 @@ async def test_option_keyword_sets_the_option_not_an_input(runner, graph, option
 
 
 @pytest.mark.parametrize(
-    "options",
+    ("options", "message"),
     [
-        {"on_missing": "explode"},
-        {"error_handling": "ignore"},
-        {"max_iterations": 0},
-        {"max_iterations": -1},
-        {"max_concurrency": 0},
-        {"workflow_id": "a/b"},
+        ({"on_missing": "explode"}, "Invalid on_missing='explode'"),
+        ({"error_handling": "ignore"}, "Invalid error_handling='ignore'"),
+        ({"max_iterations": 0}, "max_iterations must be None or an int >= 1, got 0"),
+        ({"max_iterations": -1}, "max_iterations must be None or an int >= 1, got -1"),
+        ({"max_concurrency": 0}, "max_concurrency must be None or an int >= 1, got 0"),
+        ({"workflow_id": "a/b"}, "workflow_id cannot contain '/'"),
     ],
     ids=[
         "on_missing",
@@ -251,8 +252,10 @@ async def test_option_keyword_sets_the_option_not_an_input(runner, graph, option
         "workflow_id_slash",
     ],
 )
-async def test_invalid_option_raises_value_error_before_running(runner, options):
-    """A bad option value raises ValueError and no node executes."""
+async def test_invalid_option_raises_value_error_before_running(
+    runner, options, message
+):
+    """A bad option value raises ValueError naming it, and no node executes."""
     calls = []
 
     @node(output_name="y")
@@ -260,7 +263,7 @@ async def test_invalid_option_raises_value_error_before_running(runner, options)
         calls.append(x)
         return x
 
-    with pytest.raises(ValueError):  # noqa: PT011
+    with pytest.raises(ValueError, match=re.escape(message)):
         await runner.run(Graph([spy]), x=1, **options)
     assert calls == []
 
@@ -361,7 +364,7 @@ async def test_node_type_without_executor_raises_type_error(runner):
 async def test_unknown_node_type_is_checked_before_option_values(runner):
     """The missing-executor TypeError comes before an invalid option value."""
     graph = Graph([_AlienNode()])
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="No executor for node 'alien'"):
         await runner.run(graph, x=1, error_handling="bogus")
 
 

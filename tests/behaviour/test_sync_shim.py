@@ -60,14 +60,15 @@ def test_works_when_the_calling_thread_already_runs_a_loop():
     runner = SyncRunner()
     graph = Graph([which_loop])
 
-    async def notebook_cell() -> tuple[int, list[int]]:
+    async def notebook_cell() -> tuple[int, int, list[int]]:
+        notebook_loop = id(asyncio.get_running_loop())
         single = runner.run(graph, x=1)["loop_id"]
         batch = runner.map(graph, map_over="x", x=[1, 2], max_concurrency=2)
-        return single, batch["loop_id"]
+        return notebook_loop, single, batch["loop_id"]
 
-    single, batch = asyncio.run(notebook_cell())
+    notebook_loop, single, batch = asyncio.run(notebook_cell())
     runner.close()
-    assert single != 0
+    assert single != notebook_loop
     assert batch == [single, single]
 
 

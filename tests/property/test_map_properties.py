@@ -15,8 +15,9 @@ from typing import Any
 import anyio
 import anyio.lowlevel
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
+from proptools import PROPERTY_SETTINGS
 
 from hypergraph import Graph, MapLog, RunStatus, node
 
@@ -26,18 +27,6 @@ NAMES = ("a", "b", "c")
 BROADCAST = {"a": 100, "b": 200, "c": 300}
 GUARD_SECONDS = 5.0
 
-
-def _examples(n: int) -> int:
-    """``n`` examples in the default profile, else the loaded profile's count."""
-    loaded = settings.default.max_examples
-    default = settings.get_profile("default").max_examples
-    return n if loaded == default else loaded
-
-
-PROPERTY_SETTINGS = settings(
-    max_examples=_examples(60),
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
 
 concurrency = st.sampled_from([None, 1, 2, 5])
 

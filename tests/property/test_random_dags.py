@@ -16,8 +16,9 @@ from typing import Any
 
 import anyio
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
+from proptools import PROPERTY_SETTINGS
 
 from hypergraph import FunctionNode, Graph, RunStatus, node
 
@@ -28,19 +29,6 @@ N_GRAPH_INPUTS = 4
 SUB_NAME = "sub"
 KINDS = ("sync", "async", "async_sleep")
 _SOURCE_IDS = itertools.count()
-
-
-def _examples(n: int) -> int:
-    """``n`` examples in the default profile, else the loaded profile's count."""
-    loaded = settings.default.max_examples
-    default = settings.get_profile("default").max_examples
-    return n if loaded == default else loaded
-
-
-PROPERTY_SETTINGS = settings(
-    max_examples=_examples(60),
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
 
 
 class Boom(Exception):

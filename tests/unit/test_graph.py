@@ -88,6 +88,21 @@ def p3(res):
     return res
 
 
+@node(output_name="msg")
+def yes(x):
+    return "yes"
+
+
+@node(output_name="msg")
+def no(x):
+    return "no"
+
+
+@ifelse("yes", "no")
+def pick(x):
+    return x > 0
+
+
 async def async_step(x):
     return x
 
@@ -291,24 +306,14 @@ def test_wait_for_creates_ordering_edge():
 
 def test_wait_for_gets_ordering_edge_from_every_producer():
     """Every producer of a wait_for name gets an ordering edge to the waiter."""
-
-    @node(output_name="msg", emit="done")
-    def yes(x):
-        return "yes"
-
-    @node(output_name="msg", emit="done")
-    def no(x):
-        return "no"
-
-    @ifelse("yes", "no")
-    def pick(x):
-        return x > 0
+    yes_done = FunctionNode(yes.func, output_name="msg", emit="done")
+    no_done = FunctionNode(no.func, output_name="msg", emit="done")
 
     @node(output_name="tail", wait_for="done")
     def finish(w):
         return w
 
-    nxg = Graph([pick, yes, no, finish]).nx_graph
+    nxg = Graph([pick, yes_done, no_done, finish]).nx_graph
     assert nxg.edges["yes", "finish"]["edge_type"] == "ordering"
     assert nxg.edges["no", "finish"]["edge_type"] == "ordering"
 
@@ -431,19 +436,6 @@ def test_gate_emit_is_listed_in_outputs():
 
 def test_outputs_are_distinct():
     """A name produced by two ifelse branches appears once."""
-
-    @node(output_name="msg")
-    def yes(x):
-        return "yes"
-
-    @node(output_name="msg")
-    def no(x):
-        return "no"
-
-    @ifelse("yes", "no")
-    def pick(x):
-        return x > 0
-
     assert Graph([pick, yes, no]).outputs == ("msg",)
 
 
@@ -1057,59 +1049,27 @@ def test_producers_ordered_through_uncontested_data_are_allowed():
 
 def test_producers_in_ifelse_branches_are_allowed():
     """Producers in the two branches of an @ifelse may share an output."""
-
-    @node(output_name="msg")
-    def yes(x):
-        return "yes"
-
-    @node(output_name="msg")
-    def no(x):
-        return "no"
-
-    @ifelse("yes", "no")
-    def pick(x):
-        return x > 0
-
     graph = Graph([pick, yes, no])
-    assert graph.outputs == ("msg",)
+    assert graph.inputs.required == ("x",)
+    assert set(graph.nx_graph.edges()) == {("pick", "yes"), ("pick", "no")}
 
 
 def test_producers_in_exclusive_route_branches_are_allowed():
     """Producers in different branches of a single-target route are allowed."""
 
-    @node(output_name="msg")
-    def yes(x):
-        return "yes"
-
-    @node(output_name="msg")
-    def no(x):
-        return "no"
-
     @route(targets=["yes", "no", END])
-    def pick(x):
+    def choose(x):
         return "yes"
 
-    assert Graph([pick, yes, no]).outputs == ("msg",)
+    assert Graph([choose, yes, no]).outputs == ("msg",)
 
 
 def test_producer_outside_gate_branches_conflicts():
     """A producer outside the gate's branches conflicts with a branch producer."""
 
     @node(output_name="msg")
-    def yes(x):
-        return "yes"
-
-    @node(output_name="msg")
-    def no(x):
-        return "no"
-
-    @node(output_name="msg")
     def outsider(y):
         return "out"
-
-    @ifelse("yes", "no")
-    def pick(x):
-        return x > 0
 
     with pytest.raises(GraphConfigError, match="Multiple nodes produce 'msg'"):
         Graph([pick, yes, no, outsider])
@@ -1257,15 +1217,18 @@ def test_explicit_edges_keep_control_and_ordering_edges():
 
 
 @pytest.mark.parametrize(
-    "edges",
+    ("edges", "message"),
     [
-        [("double",)],
-        [("double", "add_one", "doubled", "extra")],
-        ["double"],
-        [("double", "ghost")],
-        [("ghost", "add_one")],
-        [("double", "add_one", "nope")],
-        [("double", "add_one", "x")],
+        ([("double",)], "Bad edge ('double',)"),
+        (
+            [("double", "add_one", "doubled", "extra")],
+            "Bad edge ('double', 'add_one', 'doubled', 'extra')",
+        ),
+        (["double"], "Bad edge 'double'"),
+        ([("double", "ghost")], "Edge endpoint 'ghost' is not a node"),
+        ([("ghost", "add_one")], "Edge endpoint 'ghost' is not a node"),
+        ([("double", "add_one", "nope")], "carries 'nope', which must be an output"),
+        ([("double", "add_one", "x")], "carries 'x', which must be an output"),
     ],
     ids=[
         "one-tuple",
@@ -1277,9 +1240,9 @@ def test_explicit_edges_keep_control_and_ordering_edges():
         "name-not-src-output",
     ],
 )
-def test_malformed_explicit_edges_raise(edges):
+def test_malformed_explicit_edges_raise(edges, message):
     """Bad edge tuples, unknown nodes or names raise GraphConfigError."""
-    with pytest.raises(GraphConfigError):
+    with pytest.raises(GraphConfigError, match=re.escape(message)):
         Graph([double, add_one], edges=edges)
 
 
@@ -1545,7 +1508,8 @@ def _typed_pair(out_type, in_type):
 def test_strict_types_accepts_compatible_edges(out_type, in_type):
     """Compatible annotations pass strict_types=True."""
     graph = Graph(_typed_pair(out_type, in_type), strict_types=True)
-    assert graph.strict_types is True
+    assert list(graph.nx_graph.edges()) == [("produce", "consume")]
+    assert graph.inputs.required == ("x",)
 
 
 @pytest.mark.parametrize(
@@ -1589,7 +1553,7 @@ def test_strict_types_missing_annotation_raises(out_type, in_type):
 def test_strict_types_off_ignores_mismatch():
     """Without strict_types, mismatched annotations are accepted."""
     graph = Graph(_typed_pair(int, str))
-    assert graph.strict_types is False
+    assert list(graph.nx_graph.edges()) == [("produce", "consume")]
 
 
 def test_strict_types_skip_nodes_without_edges():
@@ -1613,7 +1577,7 @@ def test_strict_types_use_graph_node_annotations():
     with pytest.raises(GraphConfigError, match="Type mismatch"):
         Graph([inner, show], strict_types=True)
     ok = Graph([inner, add_one], strict_types=True)
-    assert ok.strict_types
+    assert list(ok.nx_graph.edges()) == [("inner", "add_one")]
 
 
 def test_strict_types_use_mapped_graph_node_list_type():
@@ -1624,7 +1588,8 @@ def test_strict_types_use_mapped_graph_node_list_type():
     def total(doubled: list[int]) -> int:
         return sum(doubled)
 
-    assert Graph([inner, total], strict_types=True).strict_types
+    checked = Graph([inner, total], strict_types=True)
+    assert list(checked.nx_graph.edges()) == [("inner", "total")]
     with pytest.raises(GraphConfigError, match="Type mismatch"):
         Graph([inner, add_one], strict_types=True)
 

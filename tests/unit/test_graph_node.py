@@ -573,6 +573,13 @@ def test_map_over_accepts_bool_or_list_clone(clone):
     """clone may be a bool or a list of broadcast input names."""
     mapped = inner().as_node().map_over("x", clone=clone)
     assert mapped.map_config == (["x"], "zip", "raise")
+    assert mapped.map_clone == clone
+
+
+def test_map_clone_follows_input_renames():
+    """A cloned input renamed afterwards is reported under its new name."""
+    mapped = inner().as_node().map_over("x", clone=["inc"])
+    assert mapped.with_inputs(inc="step").map_clone == ["step"]
 
 
 @pytest.mark.parametrize("clone", ["inc", ("inc",), 1, None, {"inc"}])
@@ -652,32 +659,24 @@ def test_map_over_around_interrupt_does_not_raise():
     assert mapped.map_config == (["x"], "zip", "raise")
 
 
-def test_graph_with_mapped_interrupt_graph_node_raises():
-    """A Graph containing a mapped GraphNode around an interrupt is rejected."""
-    mapped = _interrupt_graph().as_node().map_over("x")
-    with pytest.raises(GraphConfigError) as info:
+@pytest.mark.parametrize(
+    ("wrappers", "path"),
+    [([], "ask"), (["middle"], "review/ask"), (["l1", "l2"], "l1/review/ask")],
+    ids=["direct", "two-levels", "three-levels"],
+)
+def test_graph_with_mapped_interrupt_graph_node_raises(wrappers, path):
+    """A mapped GraphNode with an interrupt at any depth below is rejected.
+
+    The message names the mapped GraphNode and the path down to the interrupt.
+    """
+    graph = _interrupt_graph()
+    for name in wrappers:
+        graph = Graph([graph.as_node()], name=name)
+    mapped = graph.as_node().map_over("x")
+    message = f"GraphNode '{graph.name}' has map_over but wrapped graph contains "
+    with pytest.raises(GraphConfigError, match=re.escape(message)) as info:
         Graph([mapped])
-    assert "review" in str(info.value)
-    assert "ask" in str(info.value)
-
-
-def test_graph_with_deeply_nested_mapped_interrupt_raises():
-    """An interrupt two levels below a mapped GraphNode is found too."""
-    middle = Graph([_interrupt_graph().as_node()], name="middle")
-    mapped = middle.as_node().map_over("x")
-    with pytest.raises(GraphConfigError) as info:
-        Graph([mapped])
-    assert "middle" in str(info.value)
-    assert "ask" in str(info.value)
-
-
-def test_graph_with_three_level_nested_mapped_interrupt_raises():
-    """An interrupt three levels down is still detected."""
-    level1 = Graph([_interrupt_graph().as_node()], name="l1")
-    level2 = Graph([level1.as_node()], name="l2")
-    mapped = level2.as_node().map_over("x")
-    with pytest.raises(GraphConfigError, match="l2"):
-        Graph([mapped])
+    assert f"InterruptNode(s): {path}." in str(info.value)
 
 
 def test_unmapped_graph_node_around_interrupt_is_allowed():

@@ -114,7 +114,7 @@ async def test_pickle_serializer_keeps_python_objects():
 async def test_unencodable_value_raises_and_stores_nothing():
     """A value the serializer cannot encode raises TypeError before storing."""
     cp = MemoryCheckpointer()
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="type object is unsupported"):
         await cp.save_step(step("wf", 0, "a", 0, {"obj": object()}))
     assert cp.steps("wf") == []
 
@@ -263,15 +263,23 @@ async def test_runs_limit_defaults_to_100_and_none_means_all():
     assert len(await cp.list_runs(limit=None)) == 101
 
 
-async def test_since_filters_on_created_at_and_naive_means_utc():
+async def test_since_filters_on_created_at_and_naive_means_utc(
+    monkeypatch: pytest.MonkeyPatch,
+):
     """since keeps runs created at or after it; a naive datetime is UTC."""
+    # A fixed clock: the runs' timestamps must not depend on the wall clock's pace.
+    clock = [T0]
+    monkeypatch.setattr("hypergraph._checkpoint._memory.now", lambda: clock[0])
+    cutoff = T0 + timedelta(minutes=1)
     cp = MemoryCheckpointer()
-    await cp.create_run("old")
-    cutoff = datetime.now(UTC)
-    await cp.create_run("new")
-    assert [r.id for r in cp.runs(since=cutoff)] == ["new"]
-    assert [r.id for r in cp.runs(since=cutoff.replace(tzinfo=None))] == ["new"]
-    assert [r.id for r in await cp.list_runs(since=cutoff)] == ["new"]
+    later = cutoff + timedelta(minutes=1)
+    for run_id, created_at in [("old", T0), ("at", cutoff), ("new", later)]:
+        clock[0] = created_at
+        await cp.create_run(run_id)
+    assert [r.id for r in cp.runs(since=cutoff)] == ["new", "at"]
+    assert [r.id for r in cp.runs(since=cutoff.replace(tzinfo=None))] == ["new", "at"]
+    assert [r.id for r in await cp.list_runs(since=cutoff)] == ["new", "at"]
+    assert [r.id for r in cp.runs(since=cutoff + timedelta(microseconds=1))] == ["new"]
     assert cp.runs(since=cutoff + timedelta(days=1)) == []
 
 
@@ -440,20 +448,28 @@ async def test_concurrent_writes_and_reads_stay_consistent():
     """Many steps written while another thread reads leave a consistent store."""
     cp = MemoryCheckpointer()
     await cp.create_run("wf")
+    started = threading.Event()
     done = threading.Event()
     seen: list[int] = []
     unordered: list[list[int]] = []
 
     def reader() -> None:
-        while not done.is_set():
+        # Reads until one full read has begun after the writer finished.
+        while True:
+            finished = done.is_set()
             indexes = [s.index for s in cp.steps("wf")]
             if indexes != sorted(indexes):
                 unordered.append(indexes)
             seen.append(len(indexes))
+            started.set()
+            if finished:
+                return
 
     thread = threading.Thread(target=reader)
     thread.start()
     try:
+        # The reader's first read happens before the first write.
+        assert await anyio.to_thread.run_sync(started.wait, 10)
         for i in range(500):
             await cp.save_step(step("wf", i, "n", i, {"i": i}))
     finally:
@@ -463,6 +479,7 @@ async def test_concurrent_writes_and_reads_stay_consistent():
     assert cp.values("wf") == {"i": 499}
     assert unordered == []
     assert seen == sorted(seen)
+    assert (seen[0], seen[-1]) == (0, 500)
 
 
 async def test_close_is_a_no_op():
