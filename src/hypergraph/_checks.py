@@ -35,7 +35,10 @@ def check_graph_name(name: object) -> None:
     if name is None:
         return
     if not isinstance(name, str):
-        raise GraphConfigError(f"Graph name must be a string, got {name!r}.")
+        raise GraphConfigError(
+            f"Graph name must be a string, got {name!r}.\n\n"
+            "How to fix: Graph([...], name='pipeline')."
+        )
     if "." in name or "/" in name:
         raise GraphConfigError(
             f"Graph name {name!r} contains '.' or '/', which hypergraph uses to "
@@ -369,7 +372,7 @@ def normalise_edges(
     if not isinstance(edges, Iterable) or isinstance(edges, str | bytes):
         raise GraphConfigError(
             f"edges must be a list of (src, dst) or (src, dst, names) tuples, got "
-            f"{edges!r}."
+            f"{edges!r}.\n\nHow to fix: e.g. edges=[('load', 'clean')]."
         )
     result: list[EdgeSpec] = []
     for item in edges:

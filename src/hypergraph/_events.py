@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import traceback
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -16,8 +17,6 @@ from hypergraph._logging import PROCESSOR_FAILED, get_logger
 from hypergraph.results import RunStatus
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-
     from hypergraph._runlog import RunLog
 
 __all__ = (
@@ -243,6 +242,27 @@ def _is_async(processor: object) -> bool:
     )
 
 
+def _checked_processors(processors: Iterable[object] | None) -> list[object]:
+    """The processors as a list; a clear error for anything that cannot be one."""
+    if processors is None:
+        return []
+    if not isinstance(processors, Iterable) or hasattr(processors, "on_event"):
+        raise TypeError(
+            f"event_processors must be a list of processors, got {processors!r}.\n\n"
+            "How to fix: wrap it in a list, event_processors=[processor]."
+        )
+    checked = list(processors)
+    for processor in checked:
+        if not (callable(getattr(processor, "on_event", None)) or _is_async(processor)):
+            raise TypeError(
+                f"{processor!r} is not an event processor: it has no on_event() "
+                "or async on_event_async() method.\n\nHow to fix: subclass "
+                "EventProcessor (on_event), AsyncEventProcessor (on_event_async) "
+                "or TypedEventProcessor (on_<event>) from hypergraph."
+            )
+    return checked
+
+
 class EventDispatcher:
     """Fans events out to processors, best effort (``strict=True`` re-raises).
 
@@ -254,7 +274,7 @@ class EventDispatcher:
     def __init__(
         self, processors: Iterable[object] | None = None, *, strict: bool = False
     ) -> None:
-        self.processors = list(processors or ())
+        self.processors = _checked_processors(processors)
         self.strict = strict
         self.has_async = any(_is_async(p) for p in self.processors)
         self._lock: asyncio.Lock | None = None

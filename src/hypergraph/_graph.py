@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Self, final
 
 from hypergraph import _checks
@@ -17,7 +18,7 @@ from hypergraph._typecheck import is_compatible
 from hypergraph.exceptions import GraphConfigError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Mapping
 
     import networkx
 
@@ -62,6 +63,12 @@ class Graph:
         strict_types: bool = False,
         shared: str | Iterable[str] | None = None,
     ) -> None:
+        if isinstance(nodes, HyperNode) or not isinstance(nodes, Iterable):
+            raise TypeError(
+                f"Graph() takes a list of nodes, got {nodes!r} of type "
+                f"{type(nodes).__name__}.\n\nHow to fix: wrap it in a list, "
+                "Graph([my_node])."
+            )
         node_list = list(nodes)
         for item in node_list:
             if not isinstance(item, HyperNode):
@@ -318,7 +325,10 @@ class Graph:
                     "How to fix: select one of the outputs."
                 )
         if len(set(names)) != len(names):
-            raise ValueError(f"select() got duplicate names: {names!r}.")
+            raise ValueError(
+                f"select() got duplicate names: {names!r}.\n\n"
+                "How to fix: name each output once."
+            )
         return self._evolve(_selected=tuple(names))
 
     def with_entrypoint(self, *nodes: str | HyperNode) -> Graph:

@@ -93,7 +93,10 @@ def check_node_name(name: object) -> str:
             "graph.as_node(name='inner')."
         )
     if not isinstance(name, str) or not name:
-        raise ValueError(f"GraphNode name must be a non-empty string, got {name!r}.")
+        raise ValueError(
+            f"GraphNode name must be a non-empty string, got {name!r}.\n\n"
+            "How to fix: graph.as_node(name='inner')."
+        )
     if "." in name or "/" in name:
         raise ValueError(
             f"GraphNode name {name!r} contains '.' or '/', which hypergraph uses "

@@ -23,6 +23,12 @@ def as_name_tuple(value: str | Iterable[str] | None, what: str) -> tuple[str, ..
         return ()
     if isinstance(value, str):
         return (value,)
+    if not isinstance(value, Iterable):
+        raise TypeError(
+            f"{what} must be a string or a tuple of strings, got {value!r} of type "
+            f"{type(value).__name__}.\n\n"
+            f"How to fix: pass {what}='name' or {what}=('a', 'b')."
+        )
     names = tuple(value)
     for item in names:
         if not isinstance(item, str):

@@ -11,7 +11,6 @@ import copy
 import hashlib
 import inspect
 import typing
-import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar, Self, TypeVar, overload
@@ -22,6 +21,7 @@ from hypergraph._naming import (
     as_name_tuple,
     merge_renames,
 )
+from hypergraph._warn import warn_user
 
 __all__ = (
     "FunctionBackedNode",
@@ -456,12 +456,10 @@ class FunctionNode(FunctionBackedNode):
         self._blocking = bool(blocking)
         self._check_signals()
         if self._data_outputs == () and _declares_return(func):
-            warnings.warn(
+            warn_user(
                 f"Function {self._name!r} has a return annotation but no "
                 "output_name, so its return value will be discarded. Pass "
-                "output_name='...' to keep it.",
-                UserWarning,
-                stacklevel=3,
+                "output_name='...' to keep it."
             )
         self._apply_rename_inputs(rename_inputs)
 

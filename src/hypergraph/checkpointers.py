@@ -125,7 +125,11 @@ class SqliteRunInspector:
         # Only the read column is exposed; writes stay on the checkpointer.
         if name in _READS:
             return getattr(self.checkpointer, name)
-        raise AttributeError(name)
+        raise AttributeError(
+            f"SqliteRunInspector is read-only and has no {name!r}. It reads: "
+            f"{', '.join(sorted(_READS))}.\n\nHow to fix: call {name} on the "
+            "SqliteCheckpointer itself (inspector.checkpointer)."
+        )
 
 
 _READS = frozenset(

@@ -81,7 +81,7 @@ class MissingInputError(HypergraphError):
         for name in self.missing:
             close = difflib.get_close_matches(name, self.provided, n=1)
             if close:
-                lines.append(f"  Did you mean {close[0]!r} instead of {name!r}?")
+                lines.append(f"  You passed {close[0]!r}: did you mean {name!r}?")
         provided = ", ".join(repr(p) for p in self.provided) or "(none)"
         lines.append(f"Provided: {provided}")
         lines.append(
@@ -93,19 +93,32 @@ class MissingInputError(HypergraphError):
 
 
 class CheckpointSerializationError(HypergraphError, TypeError):
-    """A node output could not be encoded by the checkpointer's serializer."""
+    """A node output (or a run input) could not be encoded by the serializer.
+
+    ``node_name`` is ``None`` when the value is one of the run's inputs.
+    """
 
     def __init__(
-        self, run_id: str, node_name: str, output_key: str, value: object, reason: str
+        self,
+        run_id: str,
+        node_name: str | None,
+        output_key: str,
+        value: object,
+        reason: str,
     ) -> None:
         self.run_id = run_id
         self.node_name = node_name
         self.output_key = output_key
         self.value_type = type(value).__name__
+        what = (
+            f"input {output_key!r}"
+            if node_name is None
+            else f"output {output_key!r} of node {node_name!r}"
+        )
         super().__init__(
-            f"Cannot persist output {output_key!r} of node {node_name!r} in run "
+            f"Cannot persist {what} in run "
             f"{run_id!r}: a value of type {self.value_type} could not be encoded "
-            f"({reason}).\n\nHow to fix: return JSON-friendly data (dicts, lists, "
+            f"({reason}).\n\nHow to fix: use JSON-friendly data (dicts, lists, "
             "strings, numbers, dataclasses), or give the checkpointer another "
             "serializer (JsonSerializer(lossy=True) stores str(value); "
             "PickleSerializer(allow_pickle=True) for trusted data)."
@@ -123,12 +136,18 @@ class _LineageError(HypergraphError):
 class GraphChangedError(_LineageError):
     """Resuming a workflow with a graph whose structure differs from the stored one."""
 
-    def __init__(self, workflow_id: str) -> None:
+    def __init__(self, workflow_id: str, *, batch: bool = False) -> None:
+        fix = (
+            "map() the changed graph under a new workflow_id (the old batch and "
+            "its items stay as they were)."
+            if batch
+            else f"run(graph, fork_from={workflow_id!r}) starts a new lineage from "
+            "its state."
+        )
         super().__init__(
             workflow_id,
             f"Graph structure changed for workflow {workflow_id!r}. Fork instead of "
-            "resuming in place.\n\nHow to fix: run(graph, fork_from="
-            f"{workflow_id!r}) starts a new lineage from its state.",
+            f"resuming in place.\n\nHow to fix: {fix}",
         )
 
 

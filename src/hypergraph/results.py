@@ -84,7 +84,16 @@ class RunResult:
     error_node: str | None = field(default=None, repr=False)
 
     def __getitem__(self, key: str) -> Any:
-        return self.values[key]
+        try:
+            return self.values[key]
+        except KeyError:
+            known = ", ".join(repr(k) for k in sorted(self.values)) or "(none)"
+            raise KeyError(
+                f"{key!r} is not among this run's values ({known}); run status "
+                f"{self.status.value}. A node that did not run (a branch not "
+                "taken, a failure, a pause) leaves no value. Use result.get(...) "
+                "for a value that may be missing."
+            ) from None
 
     def get(self, key: str, default: Any = None) -> Any:
         """Return ``values[key]`` or ``default``."""

@@ -25,7 +25,7 @@ from typing import Any
 import anyio
 import anyio.to_thread
 import pytest
-from durable_harness import make_checkpointer
+from durable_harness import Switch, chain, make_checkpointer
 
 from hypergraph import (
     END,
@@ -72,44 +72,6 @@ FORK_ID = re.compile(r"^(.+)-fork-[0-9a-f]{6}$")
 def cp(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     """An empty checkpointer of each kind."""
     return make_checkpointer(request.param, tmp_path)
-
-
-class Boom(Exception):
-    """A node's own failure."""
-
-
-class Switch:
-    """Counts node executions and makes the listed nodes raise ``Boom``."""
-
-    def __init__(self, *failing: str) -> None:
-        self.failing = set(failing)
-        self.calls: list[str] = []
-
-    def hit(self, name: str) -> None:
-        self.calls.append(name)
-        if name in self.failing:
-            raise Boom(f"{name} failed")
-
-
-def chain(sw: Switch) -> Graph:
-    """first(x) -> y, second(y) -> z, third(z) -> w."""
-
-    @node(output_name="y")
-    def first(x: int) -> int:
-        sw.hit("first")
-        return x + 1
-
-    @node(output_name="z")
-    def second(y: int) -> int:
-        sw.hit("second")
-        return y * 10
-
-    @node(output_name="w")
-    def third(z: int) -> int:
-        sw.hit("third")
-        return z + 3
-
-    return Graph([first, second, third], name="chain")
 
 
 def item_graph() -> Graph:
@@ -682,30 +644,45 @@ async def test_delete_run_removes_descendants(cp):
 # -- D14/D15/D16: policy -------------------------------------------------------------
 
 
-INVALID_POLICIES: dict[str, dict[str, Any]] = {
-    "exit-full": {"durability": "exit"},
-    "exit-windowed": {"durability": "exit", "retention": "windowed", "window": 2},
-    "windowed-no-window": {"retention": "windowed"},
-    "window-zero": {"retention": "windowed", "window": 0},
-    "window-negative": {"retention": "windowed", "window": -1},
-    "window-float": {"retention": "windowed", "window": 1.5},
-    "window-with-latest": {"retention": "latest", "window": 3},
-    "window-with-full": {"window": 3},
-    "ttl-zero": {"ttl": timedelta(0)},
-    "ttl-negative": {"ttl": timedelta(seconds=-1)},
+INVALID_POLICIES: dict[str, tuple[dict[str, Any], str]] = {
+    "exit-full": ({"durability": "exit"}, "retention='latest'"),
+    "exit-windowed": (
+        {"durability": "exit", "retention": "windowed", "window": 2},
+        "retention='latest'",
+    ),
+    "windowed-no-window": ({"retention": "windowed"}, "needs window="),
+    "window-zero": ({"retention": "windowed", "window": 0}, "positive int, got 0"),
+    "window-negative": (
+        {"retention": "windowed", "window": -1},
+        "positive int, got -1",
+    ),
+    "window-float": (
+        {"retention": "windowed", "window": 1.5},
+        "positive int, got 1.5",
+    ),
+    "window-with-latest": (
+        {"retention": "latest", "window": 3},
+        "window is only used with retention='windowed'",
+    ),
+    "window-with-full": (
+        {"window": 3},
+        "window is only used with retention='windowed'",
+    ),
+    "ttl-zero": ({"ttl": timedelta(0)}, "ttl must be a positive timedelta"),
+    "ttl-negative": (
+        {"ttl": timedelta(seconds=-1)},
+        "ttl must be a positive timedelta",
+    ),
 }
 
 
-def test_policy_rejects_inconsistent_settings():
+@pytest.mark.parametrize(
+    ("kwargs", "message"), list(INVALID_POLICIES.values()), ids=list(INVALID_POLICIES)
+)
+def test_policy_rejects_inconsistent_settings(kwargs, message):
     """CheckpointPolicy raises ValueError for every D14 combination."""
-    accepted = []
-    for case, kwargs in INVALID_POLICIES.items():
-        try:
-            CheckpointPolicy(**kwargs)
-        except ValueError:
-            continue
-        accepted.append(case)
-    assert accepted == []
+    with pytest.raises(ValueError, match=re.escape(message)):
+        CheckpointPolicy(**kwargs)
 
 
 def test_policy_accepts_consistent_settings():
@@ -838,6 +815,27 @@ async def test_windowed_retention_keeps_the_last_supersteps(tmp_path):
     assert [(s.node_name, s.superstep) for s in kept] == [
         (s.node_name, s.superstep) for s in full if s.superstep >= last - 2
     ]
+
+
+async def test_windowed_retention_keeps_each_nodes_newest_step(tmp_path):
+    """Deviation from D16's letter: a node's newest step (its state) is kept even
+    when older than the window, so values() and resume still see it."""
+    store = SqliteCheckpointer(
+        tmp_path / "runs.db", policy=CheckpointPolicy(retention="windowed", window=1)
+    )
+    await store.create_run("wf", graph_name="warmup-then-loop")
+    records = [StepRecord("wf", 0, "load", 0, StepStatus.COMPLETED, values={"a": 1})]
+    records += [
+        StepRecord("wf", i, "incr", i, StepStatus.COMPLETED, values={"n": i})
+        for i in range(1, 6)
+    ]
+    for record in records:
+        await store.save_step(record)
+    assert [(s.node_name, s.superstep) for s in store.steps("wf")] == [
+        ("load", 0),
+        ("incr", 5),
+    ]
+    assert store.values("wf") == {"a": 1, "n": 5}
 
 
 async def test_ttl_expires_old_finished_top_level_runs_on_initialize(tmp_path):
@@ -1030,13 +1028,14 @@ async def test_newer_schema_version_is_refused(tmp_path):
 
 
 async def test_closed_checkpointer_raises_a_clear_error(tmp_path):
-    """Using a SqliteCheckpointer after close() raises an error saying it is closed."""
+    """Using a SqliteCheckpointer after close() raises RuntimeError saying so."""
     cp = SqliteCheckpointer(tmp_path / "runs.db")
     await AsyncRunner(checkpointer=cp).run(item_graph(), x=1, workflow_id="wf")
     await cp.close()
-    with pytest.raises(Exception, match="closed"):
+    closed = r"SqliteCheckpointer\(.*runs\.db'\) was closed"
+    with pytest.raises(RuntimeError, match=closed):
         await AsyncRunner(checkpointer=cp).run(item_graph(), x=2, workflow_id="w2")
-    with pytest.raises(Exception, match="closed"):
+    with pytest.raises(RuntimeError, match=closed):
         cp.runs()
 
 
@@ -1144,7 +1143,7 @@ def test_serializers_encode_and_decode_directly():
 @pytest.mark.parametrize("serializer", [JsonSerializer(), MsgpackSerializer()])
 def test_strict_serializers_refuse_unknown_objects(serializer):
     """Without lossy, an unsupported object raises TypeError (D19)."""
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="Opaque"):
         serializer.serialize({"o": Opaque(1)})
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 import msgspec
 
 from hypergraph._checkpoint._reads import SyncReads
+from hypergraph._checkpoint._serializers import encode_values
 from hypergraph._checkpoint._store import (
     UNSET,
     Checkpointer,
@@ -141,7 +142,11 @@ class MemoryCheckpointer(SyncReads, Checkpointer):
         inputs: dict[str, Any] | None = None,
     ) -> Run:
         """Upsert a run as ACTIVE (D8); ``created_at`` survives an upsert."""
-        encoded = None if inputs is None else self.serializer.serialize(inputs)
+        encoded = (
+            None
+            if inputs is None
+            else encode_values(self.serializer, inputs, run_id, None)
+        )
         with self._lock:
             old = self._runs.get(run_id)
             run = Run(

@@ -21,11 +21,19 @@ from hypergraph._checkpoint._types import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from datetime import datetime
 
     from hypergraph._checkpoint._lineage import LineageView
 
-__all__ = ("SyncReads", "fork_id", "retry_of", "snapshot", "unknown_source")
+__all__ = (
+    "SyncReads",
+    "fork_id",
+    "next_retry_index",
+    "retry_of",
+    "snapshot",
+    "unknown_source",
+)
 
 
 def snapshot(run_id: str, steps: StepTable, superstep: int | None) -> Checkpoint:
@@ -48,11 +56,16 @@ def retry_of(
     source: str, runs: RunTable, checkpoint: Checkpoint, workflow_id: str | None
 ) -> tuple[str, Checkpoint]:
     """Retry lineage: the next retry index of ``source`` and its default id."""
-    index = 1 + sum(1 for run in runs if run.retry_of == source)
+    index = next_retry_index(source, runs)
     return (
         workflow_id or f"{source}-retry-{index}",
         replace(checkpoint, retry_of=source, retry_index=index),
     )
+
+
+def next_retry_index(source: str, runs: Iterable[Run]) -> int:
+    """1 for the first retry of ``source``, then 2, 3, ..."""
+    return 1 + sum(1 for run in runs if run.retry_of == source)
 
 
 def unknown_source(run_id: str) -> ValueError:

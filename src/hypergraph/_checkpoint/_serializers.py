@@ -12,7 +12,15 @@ from typing import Any
 
 import msgspec
 
-__all__ = ("JsonSerializer", "MsgpackSerializer", "PickleSerializer", "Serializer")
+from hypergraph.exceptions import CheckpointSerializationError
+
+__all__ = (
+    "JsonSerializer",
+    "MsgpackSerializer",
+    "PickleSerializer",
+    "Serializer",
+    "encode_values",
+)
 
 
 class Serializer(ABC):
@@ -29,6 +37,32 @@ class Serializer(ABC):
     @abstractmethod
     def deserialize(self, data: bytes) -> Any:
         """Decode bytes made by :meth:`serialize`."""
+
+
+def encode_values(
+    serializer: Serializer, values: dict[str, Any], run_id: str, node_name: str | None
+) -> bytes:
+    """Encode a dict of values, naming the one that cannot be stored.
+
+    ``node_name`` is the node whose outputs these are, or None for run inputs.
+
+    Raises:
+        CheckpointSerializationError: a value cannot be encoded.
+    """
+    try:
+        return serializer.serialize(values)
+    except Exception as whole:
+        # Only on failure: find the key to blame, one value at a time.
+        for key, value in values.items():
+            try:
+                serializer.serialize({key: value})
+            except Exception as exc:
+                raise CheckpointSerializationError(
+                    run_id, node_name, key, value, str(exc)
+                ) from exc
+        raise CheckpointSerializationError(
+            run_id, node_name, "?", values, str(whole)
+        ) from whole
 
 
 def _unsupported(obj: Any) -> Any:

@@ -10,6 +10,7 @@ they work from any thread, with or without a running event loop.
 from __future__ import annotations
 
 import contextlib
+import os
 import secrets
 import sqlite3
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Final, Self, TypeVar
 
 import aiosqlite
 import anyio
+import anyio.to_thread
 
 from hypergraph._checkpoint import _sql
 from hypergraph._checkpoint._store import (
@@ -66,7 +68,9 @@ class SqliteCheckpointer(SyncWrites, SyncReads, Checkpointer):
         serializer: How values are encoded (``JsonSerializer()`` by default).
 
     Raises:
-        ValueError: ``policy`` together with ``durability``/``retention``.
+        ValueError: ``policy`` together with ``durability``/``retention``, or a
+            path that is a directory.
+        TypeError: ``path`` is not a string or path.
 
     Example:
         >>> cp = SqliteCheckpointer(":memory:")
@@ -97,6 +101,13 @@ class SqliteCheckpointer(SyncWrites, SyncReads, Checkpointer):
         self._keeper: sqlite3.Connection | None = None
         if path is None:
             path = Path.cwd() / DEFAULT_DB_PATH
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(
+                f"SqliteCheckpointer path must be a str or Path, got {path!r} "
+                f"({type(path).__name__}).\n\n"
+                "How to fix: SqliteCheckpointer('runs.db'), or no argument for the "
+                "embedded default."
+            )
         if str(path) == ":memory:":
             # One shared in-memory database for this instance's readers and
             # writers; the keeper connection keeps it alive.
@@ -114,8 +125,15 @@ class SqliteCheckpointer(SyncWrites, SyncReads, Checkpointer):
             resolved = Path(path).expanduser()
             if not resolved.is_absolute():
                 resolved = Path.cwd() / resolved
+            if resolved.is_dir():
+                raise ValueError(
+                    f"SqliteCheckpointer path {str(resolved)!r} is a directory; it "
+                    "needs a database file.\n\nHow to fix: name a file inside it, "
+                    f"SqliteCheckpointer({str(resolved / 'runs.db')!r})."
+                )
             self.target, self.uri, self.path = str(resolved), False, resolved
         self._schema_ready = False
+        self._folder_ready = False
         self._closed = False
 
     # -- connections ----------------------------------------------------------------
@@ -133,8 +151,17 @@ class SqliteCheckpointer(SyncWrites, SyncReads, Checkpointer):
             )
 
     def _prepare_path(self) -> None:
-        if self.path is not None:
+        if self.path is None or self._folder_ready:
+            return
+        try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError) as exc:
+            raise ValueError(
+                f"Cannot create the folder of {self.target}: a part of that path "
+                f"is a file ({exc.filename}).\n\nHow to fix: choose a database "
+                "path whose folders are folders."
+            ) from exc
+        self._folder_ready = True
 
     def _check_schema(self, version: int | None, app_id: int, tables: set[str]) -> bool:
         """Whether the schema must be created; raises for foreign or newer files."""
@@ -142,7 +169,8 @@ class SqliteCheckpointer(SyncWrites, SyncReads, Checkpointer):
             raise ValueError(
                 f"Unsupported database schema version {version} (current: "
                 f"{_sql.SCHEMA_VERSION}). Please upgrade hypergraph. (database: "
-                f"{self.target})"
+                f"{self.target})\n\nHow to fix: install the newer hypergraph that "
+                "wrote this file, or point the checkpointer at another file."
             )
         if version is None and tables and app_id != _sql.APPLICATION_ID:
             raise ValueError(
@@ -153,16 +181,30 @@ class SqliteCheckpointer(SyncWrites, SyncReads, Checkpointer):
             )
         return version is None
 
-    def _not_a_database(self, exc: Exception) -> ValueError:
-        return ValueError(
-            f"{self.target} is not a usable SQLite database ({exc}).\n\nHow to fix: "
-            "move the file aside (it is left untouched) and let hypergraph create a "
-            "new one, or point the checkpointer at another path."
-        )
+    def _explain_error(self, exc: sqlite3.DatabaseError) -> Exception | None:
+        """A clear error for a file that is not a database or is locked; else None."""
+        code = getattr(exc, "sqlite_errorcode", None)
+        if code in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT):
+            return ValueError(
+                f"{self.target} is not a usable SQLite database ({exc}).\n\nHow to "
+                "fix: move the file aside (it is left untouched) and let hypergraph "
+                "create a new one, or point the checkpointer at another path."
+            )
+        if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            return RuntimeError(
+                f"{self.target} stayed locked by another connection for 10 s "
+                f"({exc}).\n\nHow to fix: let the other process writing to it "
+                "finish (another run, map or CLI command), or give this one its own "
+                "database file."
+            )
+        return None
 
     async def _open_async(self) -> aiosqlite.Connection:
         self._check_open()
-        self._prepare_path()
+        if not self._folder_ready:
+            # mkdir is file I/O: once per checkpointer, off the event loop (this
+            # is the store's own I/O, not node code, so the core's rule is kept).
+            await anyio.to_thread.run_sync(self._prepare_path)  # noqa: TID251
         conn = await aiosqlite.connect(self.target, uri=self.uri)
         try:
             await conn.execute("PRAGMA busy_timeout = 10000")
@@ -179,7 +221,9 @@ class SqliteCheckpointer(SyncWrites, SyncReads, Checkpointer):
             with contextlib.suppress(Exception), anyio.CancelScope(shield=True):
                 await conn.close()
             if isinstance(exc, sqlite3.DatabaseError):
-                raise self._not_a_database(exc) from exc
+                explained = self._explain_error(exc)
+                if explained is not None:
+                    raise explained from exc
             raise
         return conn
 
@@ -243,7 +287,8 @@ class SqliteCheckpointer(SyncWrites, SyncReads, Checkpointer):
         if self.path is not None and not self.path.exists():
             yield None
             return
-        target = self.target if self.uri else f"file:{self.target}?mode=ro"
+        # as_uri() percent-encodes '#', '?' and '%', which a URI would misread.
+        target = self.target if self.uri else Path(self.target).as_uri() + "?mode=ro"
         try:
             conn = sqlite3.connect(
                 target, uri=True, check_same_thread=False, timeout=10
@@ -258,19 +303,20 @@ class SqliteCheckpointer(SyncWrites, SyncReads, Checkpointer):
                     "SELECT name FROM sqlite_master WHERE type='table'"
                 )
             }
-            if "runs" not in tables:
-                app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            if "runs" not in tables or "meta" not in tables:
                 self._check_schema(None, app_id, tables)
                 yield None
                 return
             rows = conn.execute("SELECT value FROM meta WHERE key='schema_version'")
             row = rows.fetchone()
-            self._check_schema(
-                int(row[0]) if row else None, _sql.APPLICATION_ID, tables
-            )
+            self._check_schema(int(row[0]) if row else None, app_id, tables)
             yield conn
         except sqlite3.DatabaseError as exc:
-            raise self._not_a_database(exc) from exc
+            explained = self._explain_error(exc)
+            if explained is None:
+                raise
+            raise explained from exc
         finally:
             conn.close()
 

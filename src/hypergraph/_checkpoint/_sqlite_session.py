@@ -10,8 +10,14 @@ from typing import TYPE_CHECKING, Any, Final
 import anyio
 
 from hypergraph._checkpoint import _sql
+from hypergraph._checkpoint._serializers import encode_values
 from hypergraph._checkpoint._store import Session, now
-from hypergraph._checkpoint._types import Run, StepRecord, WorkflowStatus
+from hypergraph._checkpoint._types import (
+    Run,
+    StepRecord,
+    WorkflowStatus,
+    from_timestamp,
+)
 from hypergraph._logging import CHECKPOINT_SAVE_FAILED, get_logger
 
 if TYPE_CHECKING:
@@ -33,12 +39,15 @@ async def delete_tree(
     conn: aiosqlite.Connection, run_id: str, *, keep_row: bool
 ) -> None:
     """Delete a run's steps and every descendant run (ids ``<run_id>/...``)."""
-    below = _sql.escape_like(run_id) + "/%"
+    # Descendants are the ids in ['<id>/', '<id>0'): '0' sorts right after '/'.
+    # A range compares exactly (LIKE would ignore case: 'Batch' is not 'batch')
+    # and uses the primary-key index.
+    low, high = run_id + "/", run_id + "0"
     await conn.execute(
-        "DELETE FROM steps WHERE run_id = ? OR run_id LIKE ? ESCAPE '\\'",
-        (run_id, below),
+        "DELETE FROM steps WHERE run_id = ? OR (run_id >= ? AND run_id < ?)",
+        (run_id, low, high),
     )
-    await conn.execute("DELETE FROM runs WHERE id LIKE ? ESCAPE '\\'", (below,))
+    await conn.execute("DELETE FROM runs WHERE id >= ? AND id < ?", (low, high))
     if not keep_row:
         await conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
 
@@ -95,6 +104,10 @@ class SqliteSession(Session):
         created = now()
         self._creates.append(self._create_row(run_id, fields, created.timestamp()))
         await self.flush()
+        # An upsert keeps the first created_at (D8): report the stored one.
+        stored = await self.fetch("SELECT created_at FROM runs WHERE id = ?", (run_id,))
+        if stored and stored[0][0] is not None:
+            created = from_timestamp(stored[0][0]) or created
         return Run(
             id=run_id,
             status=WorkflowStatus.ACTIVE,
@@ -116,7 +129,11 @@ class SqliteSession(Session):
         self, run_id: str, fields: dict[str, Any], created: float
     ) -> tuple[Any, ...]:
         inputs = fields.get("inputs")
-        encoded = None if inputs is None else self.sqlite.serializer.serialize(inputs)
+        encoded = (
+            None
+            if inputs is None
+            else encode_values(self.sqlite.serializer, inputs, run_id, None)
+        )
         return (
             run_id,
             fields.get("graph_name") or "",
@@ -197,13 +214,15 @@ class SqliteSession(Session):
         except BaseException:
             # Nothing of this group was committed: put it back in front of
             # whatever was queued meanwhile, so a later commit can retry it.
-            with contextlib.suppress(Exception):
-                await conn.rollback()
+            # Put back first: under cancellation the rollback's await is itself
+            # cancelled, and the rows must not be lost with it.
             self._resets[:0] = resets
             self._creates[:0] = creates
             self._step_rows[:0] = steps
             self._end_rows[:0] = ends
             self._touched |= touched
+            with contextlib.suppress(Exception), anyio.CancelScope(shield=True):
+                await conn.rollback()
             raise
 
     async def _retain(self, conn: aiosqlite.Connection, runs: set[str]) -> None:
@@ -220,17 +239,28 @@ class SqliteSession(Session):
                     (run_id, run_id),
                 )
             else:
+                # Older supersteps go, but never a node's newest step: that is
+                # the run's state, which values() and resume read. Dropping it
+                # (the spec's literal rule) would make a resume re-run nodes.
                 await conn.execute(
                     "DELETE FROM steps WHERE run_id = ? AND superstep < (SELECT "
-                    "MAX(superstep) FROM steps WHERE run_id = ?) - ? + 1",
-                    (run_id, run_id, policy.window),
+                    "MAX(superstep) FROM steps WHERE run_id = ?) - ? + 1 "
+                    "AND idx NOT IN (SELECT MAX(idx) FROM steps WHERE run_id = ? "
+                    "GROUP BY node_name)",
+                    (run_id, run_id, policy.window, run_id),
                 )
 
     # -- background writer for batches ----------------------------------------------
     async def writer(self) -> None:
         """Commit groups while a batch runs; returns after :meth:`stop_writer`."""
         while not self._stopping:
-            await self._wake.wait()
+            if self.queued:
+                # Something waits: commit it within _FLUSH_AFTER_S even if no
+                # further item finishes to call wake().
+                with anyio.move_on_after(_FLUSH_AFTER_S):
+                    await self._wake.wait()
+            else:
+                await self._wake.wait()
             self._wake.clear()
             try:
                 await self.flush()

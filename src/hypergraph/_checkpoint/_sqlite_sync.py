@@ -11,6 +11,7 @@ import sqlite3
 from typing import TYPE_CHECKING, Any
 
 from hypergraph._checkpoint import _sql
+from hypergraph._checkpoint._serializers import encode_values
 from hypergraph._checkpoint._store import now, status_of
 from hypergraph._checkpoint._types import Run, StepRecord, WorkflowStatus
 
@@ -40,7 +41,7 @@ class SyncWrites:
     def _check_schema(self, version: int | None, app_id: int, tables: set[str]) -> bool:
         raise NotImplementedError
 
-    def _not_a_database(self, exc: Exception) -> ValueError:
+    def _explain_error(self, exc: sqlite3.DatabaseError) -> Exception | None:
         raise NotImplementedError
 
     def _encode(self, values: dict[str, Any] | None) -> bytes | None:
@@ -81,7 +82,10 @@ class SyncWrites:
             yield conn
             conn.commit()
         except sqlite3.DatabaseError as exc:
-            raise self._not_a_database(exc) from exc
+            explained = self._explain_error(exc)
+            if explained is None:
+                raise
+            raise explained from exc
         finally:
             conn.close()
 
@@ -101,7 +105,9 @@ class SyncWrites:
                     fields.get("retry_of"),
                     fields.get("retry_index"),
                     _sql.encode_json(fields.get("config")),
-                    None if inputs is None else self.serializer.serialize(inputs),
+                    None
+                    if inputs is None
+                    else encode_values(self.serializer, inputs, run_id, None),
                     created.timestamp(),
                 ),
             )

@@ -11,8 +11,11 @@ methods, so any conforming checkpointer works.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections import deque
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
+
+import anyio
 
 from hypergraph._checkpoint._serializers import JsonSerializer, Serializer
 from hypergraph._checkpoint._types import (
@@ -61,16 +64,18 @@ class Session:
 
     def __init__(self, checkpointer: Checkpointer) -> None:
         self.checkpointer = checkpointer
-        self._creates: list[tuple[str, dict[str, Any]]] = []
-        self._resets: list[str] = []
-        self._steps: list[StepRecord] = []
-        self._ends: list[tuple[str, WorkflowStatus, dict[str, Any]]] = []
+        self._pending_creates: deque[tuple[str, dict[str, Any]]] = deque()
+        self._pending_resets: deque[str] = deque()
+        self._pending_steps: deque[StepRecord] = deque()
+        self._pending_ends: deque[tuple[str, WorkflowStatus, dict[str, Any]]] = deque()
 
     async def __aenter__(self) -> Session:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self.flush()
+        # Shielded: a cancelled call still writes what finished (D10).
+        with anyio.CancelScope(shield=True):
+            await self.flush()
 
     async def create_run(self, run_id: str, **fields: Any) -> Run:
         """Upsert a run record (durable before returning)."""
@@ -79,11 +84,11 @@ class Session:
 
     def queue_create(self, run_id: str, **fields: Any) -> None:
         """Upsert a run (a batch item or nested run) with the next flush."""
-        self._creates.append((run_id, fields))
+        self._pending_creates.append((run_id, fields))
 
     def queue_step(self, record: StepRecord, encoded: bytes | None) -> None:
         """Persist a step (durable by the next flush)."""
-        self._steps.append(record)
+        self._pending_steps.append(record)
 
     async def update_run(
         self, run_id: str, status: WorkflowStatus, **stats: Any
@@ -94,26 +99,33 @@ class Session:
 
     def queue_run_end(self, run_id: str, status: WorkflowStatus, **stats: Any) -> None:
         """Record a batch item's end; durable at the next flush (group commit)."""
-        self._ends.append((run_id, status, stats))
+        self._pending_ends.append((run_id, status, stats))
 
     def queue_reset(self, run_id: str) -> None:
         """Delete a run's steps and descendants (keeping its row) at the next flush."""
-        self._resets.append(run_id)
+        self._pending_resets.append(run_id)
 
     async def flush(self) -> None:
-        """Make everything queued so far durable."""
-        resets, self._resets = self._resets, []
-        for run_id in resets:
-            await self.checkpointer._reset_run(run_id)
-        creates, self._creates = self._creates, []
-        for run_id, fields in creates:
-            await self.checkpointer.create_run(run_id, **fields)
-        steps, self._steps = self._steps, []
-        for record in steps:
-            await self.checkpointer.save_step(record)
-        ends, self._ends = self._ends, []
-        for run_id, status, stats in ends:
-            await self.checkpointer.update_run_status(run_id, status, **stats)
+        """Make everything queued so far durable.
+
+        Each record leaves its queue only once written: if a write fails, it
+        and everything after it stay queued for the next flush.
+        """
+        checkpointer = self.checkpointer
+        while self._pending_resets:
+            await checkpointer._reset_run(self._pending_resets[0])
+            self._pending_resets.popleft()
+        while self._pending_creates:
+            run_id, fields = self._pending_creates[0]
+            await checkpointer.create_run(run_id, **fields)
+            self._pending_creates.popleft()
+        while self._pending_steps:
+            await checkpointer.save_step(self._pending_steps[0])
+            self._pending_steps.popleft()
+        while self._pending_ends:
+            run_id, status, stats = self._pending_ends[0]
+            await checkpointer.update_run_status(run_id, status, **stats)
+            self._pending_ends.popleft()
 
     async def writer(self) -> None:
         """Background writer for batches (the default session needs none)."""

@@ -183,10 +183,14 @@ class CheckpointPolicy:
         if self.durability not in _DURABILITY:
             raise ValueError(
                 f"durability must be one of {_DURABILITY}, got {self.durability!r}."
+                "\n\nHow to fix: durability='async' (the default) unless every "
+                "superstep must be on disk before the next ('sync')."
             )
         if self.retention not in _RETENTION:
             raise ValueError(
                 f"retention must be one of {_RETENTION}, got {self.retention!r}."
+                "\n\nHow to fix: retention='full' (the default) keeps every step; "
+                "'latest' keeps only the newest state."
             )
         if self.durability == "exit" and self.retention != "latest":
             raise ValueError(
@@ -197,19 +201,34 @@ class CheckpointPolicy:
         if self.retention == "windowed" and self.window is None:
             raise ValueError(
                 "retention='windowed' needs window=<number of supersteps to keep>."
+                "\n\nHow to fix: CheckpointPolicy(retention='windowed', window=10)."
             )
         if self.window is not None:
             if isinstance(self.window, bool) or not isinstance(self.window, int):
-                raise ValueError(f"window must be a positive int, got {self.window!r}.")
+                raise ValueError(
+                    f"window must be a positive int, got {self.window!r}.\n\n"
+                    "How to fix: window=10 keeps the last ten supersteps."
+                )
             if self.window < 1:
-                raise ValueError(f"window must be a positive int, got {self.window!r}.")
+                raise ValueError(
+                    f"window must be a positive int, got {self.window!r}.\n\n"
+                    "How to fix: window=10 keeps the last ten supersteps."
+                )
             if self.retention != "windowed":
                 raise ValueError(
                     "window is only used with retention='windowed'.\n\nHow to fix: "
                     "drop window=..., or set retention='windowed'."
                 )
+        if self.ttl is not None and not isinstance(self.ttl, timedelta):
+            raise TypeError(
+                f"ttl must be a datetime.timedelta, got {self.ttl!r}.\n\n"
+                "How to fix: ttl=timedelta(days=7)."
+            )
         if self.ttl is not None and self.ttl <= timedelta(0):
-            raise ValueError(f"ttl must be a positive timedelta, got {self.ttl!r}.")
+            raise ValueError(
+                f"ttl must be a positive timedelta, got {self.ttl!r}.\n\n"
+                "How to fix: ttl=timedelta(days=7), or ttl=None to keep runs."
+            )
 
 
 def _html(headers: list[str], rows: list[list[Any]]) -> str:

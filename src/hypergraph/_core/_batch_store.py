@@ -139,7 +139,7 @@ async def plan_batch(
                 "fix: use another workflow_id for the batch."
             )
         if config.get("graph_struct_hash") not in (None, struct_hash(graph)):
-            raise GraphChangedError(batch_id)
+            raise GraphChangedError(batch_id, batch=True)
     count = source.count
     signatures = [
         item_signature(source.inputs(i), map_over, map_mode) for i in range(count)
@@ -161,13 +161,14 @@ async def plan_batch(
     for runs in completed.values():
         runs.sort(key=lambda pair: pair[0])
     claimed: dict[int, Run] = {}
+    taken: set[str] = set()  # ids already claimed (one set: O(N), not O(N^2))
     for index, signature in enumerate(signatures):
-        taken = {run.id for run in claimed.values()}
         found = _claim(completed, taken, batch_id, index, signature) or _claim(
             completed, taken, batch_id, index, f"#legacy{index}"
         )
         if found is not None:
             claimed[index] = found
+            taken.add(found.id)
     # One read for every restored child's state: re-running a finished batch of
     # any size costs one query, not one per item (D-9).
     states = await checkpointer.child_states(batch_id)

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from hypergraph._checkpoint._serializers import encode_values
+from hypergraph._checkpoint._types import Checkpoint
 from hypergraph._core._context import CURRENT_CALL, CallContext, need_loop
 from hypergraph._core._engine import run_graph
 from hypergraph._core._inputs import (
@@ -34,12 +36,13 @@ from hypergraph.exceptions import IncompatibleRunnerError, MissingInputError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
+    from contextvars import Token
 
     from hypergraph._checkpoint._store import Checkpointer
     from hypergraph._core._runner import BaseRunner
     from hypergraph.results import RunResult
 
-__all__ = ("MapRequest", "RunRequest", "finish_call", "run_call")
+__all__ = ("MapRequest", "RunRequest", "enter_call", "finish_call", "run_call")
 
 DEFAULT_MAX_ITERATIONS = 1000
 
@@ -127,6 +130,18 @@ def _interrupts(graph: Graph, prefix: str = "") -> list[str]:
 
 
 def _check_persistence_args(request: RunRequest, runner: BaseRunner) -> None:
+    checkpoint = request.checkpoint
+    if checkpoint is not None and not isinstance(checkpoint, Checkpoint):
+        raise TypeError(
+            f"checkpoint= must be a Checkpoint, got {checkpoint!r}.\n\nHow to fix: "
+            "take one from the store, checkpoint=checkpointer.checkpoint('run-id', "
+            "superstep=2), or fork by id with fork_from='run-id'."
+        )
+    if checkpoint is not None and runner.checkpointer is None:
+        raise ValueError(
+            "checkpoint= forks a persisted run, so it needs a checkpointer.\n\n"
+            "How to fix: create the runner with checkpointer=SqliteCheckpointer(...)."
+        )
     if runner.checkpointer is None and (request.fork_from or request.retry_from):
         raise ValueError(
             "fork_from/retry_from require a checkpointer and workflow persistence to "
@@ -146,17 +161,19 @@ def _new_context(
     outer = CURRENT_CALL.get()
     limiter: Limiter | None = None
     thread_limiter = None
-    if (
+    shared = (
         outer is not None
         and outer.limiter is not None
         and outer.loop_thread == threading.get_ident()
-    ):
+    )
+    if shared:
         # A runner called from inside a node shares the outer budget (B26).
+        assert outer is not None
         limiter = outer.limiter
         thread_limiter = outer.thread_limiter()
     elif max_concurrency is not None:
         limiter = Limiter(max_concurrency)
-    return CallContext(
+    call = CallContext(
         concurrent=concurrent,
         limiter=limiter,
         thread_limiter=thread_limiter,
@@ -164,10 +181,28 @@ def _new_context(
         is_async_runner=is_async,
         events=EventDispatcher(processors) if processors else None,
     )
+    call.lends_slot = shared
+    return call
 
 
-async def finish_call(call: CallContext) -> None:
-    """Shut the call's processors down once, after its final event (O44)."""
+def enter_call(call: CallContext) -> Token[CallContext | None]:
+    """Make ``call`` current; pair with :func:`finish_call` in a ``finally``."""
+    token = CURRENT_CALL.set(call)
+    if call.lends_slot:
+        assert call.limiter is not None
+        call.limiter.release()  # the calling node's slot, back in finish_call
+    return token
+
+
+async def finish_call(call: CallContext, token: Token[CallContext | None]) -> None:
+    """Leave ``call``: take the lent slot back, shut processors down (O44)."""
+    CURRENT_CALL.reset(token)
+    if call.lends_slot:
+        assert call.limiter is not None
+        # Shielded: the calling node releases a slot when it ends, so it must
+        # hold one again even when this call was cancelled.
+        with anyio.CancelScope(shield=True):
+            await call.limiter.acquire()
     events = call.events
     if events is None:
         return
@@ -195,8 +230,12 @@ async def run_call(
         max_concurrency=request.max_concurrency,
     )
     checkpointer = runner.checkpointer
-    if checkpointer is None or "/" not in (request.workflow_id or ""):
-        check_workflow_id(request.workflow_id)
+    workflow_id = request.workflow_id
+    # With a checkpointer, an existing child run (batch/3) may be resumed by id;
+    # _run_persisted checks such an id once it knows whether the run exists.
+    child_id = isinstance(workflow_id, str) and "/" in workflow_id
+    if checkpointer is None or not child_id:
+        check_workflow_id(workflow_id)
     check_scope_overrides(select=request.select, entrypoint=request.entrypoint)
     _check_persistence_args(request, runner)
     if checkpointer is not None:
@@ -206,14 +245,13 @@ async def run_call(
     check_run_inputs(plan, inputs)
     state_inputs, responses, nested = split_responses(plan, inputs)
     call = _run_context(runner, request, concurrent)
-    token = CURRENT_CALL.set(call)
+    token = enter_call(call)
     try:
         return await _execute_run(
             plan, state_inputs, call, request, responses, nested, request.workflow_id
         )
     finally:
-        CURRENT_CALL.reset(token)
-        await finish_call(call)
+        await finish_call(call, token)
 
 
 async def _execute_run(
@@ -293,8 +331,24 @@ async def _run_persisted(
             ),
         ) from None
     state_inputs, responses, nested = split_responses(plan, lineage.inputs)
+    # Encoded before the run row is created: a value that cannot be stored must
+    # leave the store as it was (D61), not an ACTIVE run with no steps.
+    copied = [
+        (
+            step,
+            None
+            if step.values is None
+            else encode_values(
+                checkpointer.serializer,
+                step.values,
+                lineage.workflow_id,
+                step.node_name,
+            ),
+        )
+        for step in lineage.copied
+    ]
     call = _run_context(runner, request, concurrent)
-    token = CURRENT_CALL.set(call)
+    token = enter_call(call)
     try:
         async with checkpointer.session() as session:
             await session.create_run(
@@ -310,10 +364,7 @@ async def _run_persisted(
                 },
                 **lineage.fields,
             )
-            serializer = checkpointer.serializer
-            for step in lineage.copied:
-                values = step.values
-                encoded = None if values is None else serializer.serialize(values)
+            for step, encoded in copied:
                 session.queue_step(step, encoded)
             recorder = Recorder(
                 session,
@@ -336,5 +387,4 @@ async def _run_persisted(
                 (lineage.restore, overrides) if lineage.resumes else None,
             )
     finally:
-        CURRENT_CALL.reset(token)
-        await finish_call(call)
+        await finish_call(call, token)

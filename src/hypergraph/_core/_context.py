@@ -46,6 +46,7 @@ class CallContext:
         "failure_paths",
         "in_task",
         "is_async_runner",
+        "lends_slot",
         "limiter",
         "log",
         "log_nodes",
@@ -69,6 +70,10 @@ class CallContext:
         # object is ever built.
         self.events = events
         self.limiter = limiter
+        # A runner called from inside a node body shares the outer limiter;
+        # that body holds a slot while it waits, so the call lends it to its
+        # own nodes (else max_concurrency=k nested calls would deadlock).
+        self.lends_slot = False
         self._thread_limiter = thread_limiter
         self.max_iterations = max_iterations
         self.is_async_runner = is_async_runner

@@ -25,6 +25,7 @@ from hypergraph._logging import RUN_FINISHED, RUN_STARTED
 from hypergraph._plan import MISSING, NodeKind, NodePlan, Plan
 from hypergraph._runlog import RawRecord, RunLog, error_type_name
 from hypergraph._schedule import RunState
+from hypergraph._warn import warn_user
 from hypergraph.exceptions import InfiniteLoopError
 from hypergraph.results import PauseInfo, RunResult, RunStatus
 
@@ -221,8 +222,6 @@ class Run(NodeKinds):
     async def _node_task(
         self, i: int, step: int, results: dict[int, Any], failures: list[BaseException]
     ) -> None:
-        if failures and self.fail_fast:
-            return
         try:
             results[i] = await self._node(i, step)
         except Exception as exc:
@@ -583,6 +582,4 @@ def _check_missing(plan: Plan, values: dict[str, Any], on_missing: str) -> None:
         raise ValueError(
             message + "\n\nHow to fix: check the routing, or use on_missing='ignore'."
         )
-    import warnings
-
-    warnings.warn(message, UserWarning, stacklevel=4)
+    warn_user(message)

@@ -6,13 +6,13 @@ Everything here runs before anything executes, is emitted or is persisted.
 from __future__ import annotations
 
 import threading
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from hypergraph._core._context import CURRENT_CALL
 from hypergraph._graph_node import check_clone, check_error_handling, check_mode
 from hypergraph._naming import suggest
+from hypergraph._warn import warn_user
 from hypergraph.exceptions import IncompatibleRunnerError, MissingInputError
 
 if TYPE_CHECKING:
@@ -158,7 +158,9 @@ def check_workflow_id(workflow_id: object) -> None:
         return
     if not isinstance(workflow_id, str) or not workflow_id:
         raise ValueError(
-            f"workflow_id must be a non-empty string, got {workflow_id!r}."
+            f"workflow_id must be a non-empty string, got {workflow_id!r} "
+            f"({type(workflow_id).__name__}).\n\nHow to fix: pass a name such as "
+            "workflow_id='orders-2026-12-04', or leave it out."
         )
     if "/" in workflow_id:
         raise ValueError(
@@ -207,11 +209,9 @@ def check_run_inputs(
             raise _internal_error(plan, key, inputs)
         if key in plan.produced:
             continue
-        warnings.warn(
+        warn_user(
             f"Input {key!r} is not used by this graph{suggest(key, input_names)} and "
-            f"is ignored. Inputs: {', '.join(sorted(input_names)) or '(none)'}.",
-            UserWarning,
-            stacklevel=4,
+            f"is ignored. Inputs: {', '.join(sorted(input_names)) or '(none)'}."
         )
     missing = [name for name in plan.required if name not in inputs]
     if missing:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import secrets
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from hypergraph._checkpoint._reads import fork_id, next_retry_index, unknown_source
 from hypergraph._checkpoint._types import Checkpoint, StepRecord, WorkflowStatus
 from hypergraph._gates import END, GateNode, RouteNode
 from hypergraph._graph_node import GraphNode
@@ -209,7 +209,7 @@ async def decide_lineage(
     if existing is None:
         return Lineage(workflow_id=workflow_id, inputs=values)
     if request.override_workflow:
-        target = f"{workflow_id}-fork-{secrets.token_hex(3)}"
+        target = fork_id(workflow_id, None)
         checkpoint = await checkpointer.get_checkpoint(workflow_id)
         stored = await checkpointer.get_inputs(workflow_id)
         return await _fork(
@@ -264,20 +264,13 @@ async def _fork_from_source(
     checkpointer: Checkpointer, request: RunRequest, values: dict[str, Any], source: str
 ) -> Lineage:
     if await checkpointer.get_run_async(source) is None:
-        raise ValueError(
-            f"Unknown source workflow_id: {source!r}\n\nHow to fix: use the id of a "
-            "persisted run (see checkpointer.runs())."
-        )
+        raise unknown_source(source)
     target = request.workflow_id or new_workflow_id()
     if await checkpointer.get_run_async(target) is not None:
         raise WorkflowForkError(target)
     fields: dict[str, Any] = {"forked_from": source, "fork_superstep": None}
     if request.retry_from:
-        index = 1 + sum(
-            1
-            for run in await checkpointer.list_runs(limit=None)
-            if run.retry_of == source
-        )
+        index = next_retry_index(source, await checkpointer.list_runs(limit=None))
         fields.update(retry_of=source, retry_index=index)
     checkpoint = await checkpointer.get_checkpoint(source)
     stored = await checkpointer.get_inputs(source)

@@ -22,9 +22,10 @@ from hypergraph._core._calls import (
     _check_graph,
     _check_runner,
     _new_context,
+    enter_call,
     finish_call,
 )
-from hypergraph._core._context import CURRENT_CALL, CallContext, need_loop
+from hypergraph._core._context import CallContext, need_loop
 from hypergraph._core._emit import Emitter
 from hypergraph._core._engine import run_graph
 from hypergraph._core._inputs import (
@@ -173,7 +174,9 @@ class ItemRunner:
             prepared.plan,
             inputs,
             prepared.call,
-            fail_fast=False,
+            # Like run(): under "raise" an item's failure cancels its own
+            # in-flight nodes too, not only the other items.
+            fail_fast=prepared.fail_fast,
             raise_errors=False,
             max_iterations=prepared.call.max_iterations,
             workflow_id=workflow_id,
@@ -344,12 +347,11 @@ async def map_call(
             workflow_id=request.workflow_id,
         )
     results: list[RunResult | None] = [None] * count
-    token = CURRENT_CALL.set(prepared.call)
+    token = enter_call(prepared.call)
     try:
         await execute_batch(runner, request, prepared, Keep(results))
     finally:
-        CURRENT_CALL.reset(token)
-        await finish_call(prepared.call)
+        await finish_call(prepared.call, token)
     return MapResult(
         [r for r in results if r is not None],
         run_id=prepared.run_id,

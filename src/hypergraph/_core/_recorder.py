@@ -12,9 +12,9 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
+from hypergraph._checkpoint._serializers import encode_values
 from hypergraph._checkpoint._types import StepRecord, StepStatus, WorkflowStatus
 from hypergraph._runlog import error_type_name, short_error
-from hypergraph.exceptions import CheckpointSerializationError
 
 if TYPE_CHECKING:
     from hypergraph._checkpoint._store import Checkpointer, Session
@@ -102,20 +102,9 @@ class Recorder:
         Raises:
             CheckpointSerializationError: a value cannot be encoded.
         """
-        serializer = self.checkpointer.serializer
-        try:
-            return serializer.serialize(values)
-        except Exception as whole:
-            for key, value in values.items():
-                try:
-                    serializer.serialize({key: value})
-                except Exception as exc:
-                    raise CheckpointSerializationError(
-                        self.run_id, plan.name, key, value, str(exc)
-                    ) from exc
-            raise CheckpointSerializationError(
-                self.run_id, plan.name, "?", values, str(whole)
-            ) from whole
+        return encode_values(
+            self.checkpointer.serializer, values, self.run_id, plan.name
+        )
 
     def step(
         self,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, final
 
+from hypergraph._checkpoint._store import Checkpointer
 from hypergraph._core._calls import MapRequest, RunRequest, run_call
 from hypergraph._core._inputs import UNSET
 from hypergraph._core._map_calls import map_call
@@ -33,12 +35,34 @@ class RunnerCapabilities:
     supports_checkpointing: bool = False
 
 
+def _check_runner_args(runner: str, cache: Any, checkpointer: Any) -> None:
+    """Catch a checkpointer in the wrong slot, or a path where a store belongs."""
+    if isinstance(cache, Checkpointer):
+        raise TypeError(
+            f"{runner}'s first argument is cache=, but it got a "
+            f"{type(cache).__name__}.\n\n"
+            f"How to fix: pass it by keyword, {runner}(checkpointer=...)."
+        )
+    if checkpointer is not None and not isinstance(checkpointer, Checkpointer):
+        hint = (
+            f"SqliteCheckpointer({str(checkpointer)!r})"
+            if isinstance(checkpointer, (str, os.PathLike))
+            else "SqliteCheckpointer('runs.db') or MemoryCheckpointer()"
+        )
+        raise TypeError(
+            f"checkpointer= must be a Checkpointer, got {checkpointer!r} "
+            f"({type(checkpointer).__name__}).\n\n"
+            f"How to fix: {runner}(checkpointer={hint})."
+        )
+
+
 class BaseRunner(ABC):
     """Common base of runners. Subclass it for a runner with other capabilities."""
 
     _returns_coroutine = False
 
     def __init__(self, cache: Any = None, checkpointer: Any = None) -> None:
+        _check_runner_args(type(self).__name__, cache, checkpointer)
         self.cache = cache
         self.checkpointer = checkpointer
         self._capabilities = RunnerCapabilities(

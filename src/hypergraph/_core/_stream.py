@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any, Self
 
 import anyio
 
-from hypergraph._core._calls import MapRequest, finish_call
-from hypergraph._core._context import CURRENT_CALL, need_loop
+from hypergraph._core._calls import MapRequest, enter_call, finish_call
+from hypergraph._core._context import need_loop
 from hypergraph._core._map_calls import PreparedMap, execute_batch, prepare_map
 
 if TYPE_CHECKING:
@@ -86,26 +86,12 @@ class MapStream:
         send, receive = anyio.create_memory_object_stream[Any](0)
         self._receive = receive
         context = contextvars.copy_context()
+        # The producer must not reference this stream: an iterator dropped
+        # without aclose() (``async for ... break``) is then collected, and
+        # __del__ cancels the producer instead of leaving it blocked forever.
         self._producer = asyncio.get_running_loop().create_task(
-            self._produce(prepared, send), context=context
+            _produce(self._runner, self._request, prepared, send), context=context
         )
-
-    async def _produce(
-        self, prepared: PreparedMap, send: MemoryObjectSendStream[Any]
-    ) -> None:
-        token = CURRENT_CALL.set(prepared.call)
-        try:
-            async with send:
-                try:
-                    await execute_batch(
-                        self._runner, self._request, prepared, _Deliver(send)
-                    )
-                except Exception as exc:  # noqa: BLE001 - forwarded to the consumer
-                    with contextlib.suppress(anyio.BrokenResourceError):
-                        await send.send(_Failure(exc))
-        finally:
-            CURRENT_CALL.reset(token)
-            await finish_call(prepared.call)
 
     async def __anext__(self) -> tuple[int, RunResult]:
         await self.start()
@@ -142,9 +128,31 @@ class MapStream:
 
     def __del__(self) -> None:
         # Best effort for iterators dropped without close(): stop the producer.
+        # A SyncRunner's loop runs the cancellation on its next call or close().
+        if self._receive is not None:
+            self._receive.close()  # sync; leaves no unclosed-stream warning
         producer = self._producer
         if producer is not None and not producer.done():
-            producer.get_loop().call_soon_threadsafe(producer.cancel)
+            with contextlib.suppress(RuntimeError):  # the loop is already closed
+                producer.get_loop().call_soon_threadsafe(producer.cancel)
+
+
+async def _produce(
+    runner: BaseRunner,
+    request: MapRequest,
+    prepared: PreparedMap,
+    send: MemoryObjectSendStream[Any],
+) -> None:
+    token = enter_call(prepared.call)
+    try:
+        async with send:
+            try:
+                await execute_batch(runner, request, prepared, _Deliver(send))
+            except Exception as exc:  # noqa: BLE001 - forwarded to the consumer
+                with contextlib.suppress(anyio.BrokenResourceError):
+                    await send.send(_Failure(exc))
+    finally:
+        await finish_call(prepared.call, token)
 
 
 class _Deliver:

@@ -72,6 +72,16 @@ class _Background:
             self.loop.close()
 
 
+def _cancel_pending(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel the loop's unfinished tasks and run them until they have unwound."""
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    if not pending:
+        return
+    for task in pending:
+        task.cancel()
+    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+
+
 class Portal:
     """Blocking entry into the async core, reusing one loop per calling thread."""
 
@@ -174,9 +184,11 @@ class Portal:
             if loop.is_running() or loop.is_closed():
                 continue
             try:
-                # Finalise async generators left suspended, when this thread can
+                # Unwind what is still pending (a map_iter dropped unfinished)
+                # and finalise suspended async generators, when this thread can
                 # drive a loop (it cannot while it runs one of its own).
                 if can_drive:
+                    _cancel_pending(loop)
                     loop.run_until_complete(loop.shutdown_asyncgens())
             finally:
                 loop.close()

@@ -169,6 +169,11 @@ def existing_db(explicit: str | None, config: Config | None = None) -> Path:
         CliError: no database configured, or the resolved file does not exist.
     """
     path = resolve_db_path(explicit, config=config)
+    if path.is_dir():
+        raise CliError(
+            f"Database path is a directory: {path}",
+            hints=[f"Point --db at the database file in it, e.g. {path / 'runs.db'}"],
+        )
     if not path.is_file():
         raise CliError(
             f"Database not found: {path}",

@@ -56,7 +56,17 @@ def _import_graph(spec: str, project: Path | None = None) -> Graph:
     found: object = module
     for part in attribute.split("."):
         if not hasattr(found, part):
-            raise CliError(f"Module '{module_name}' has no attribute '{attribute}'")
+            graphs = sorted(
+                name for name, value in vars(module).items() if isinstance(value, Graph)
+            )
+            raise CliError(
+                f"Module '{module_name}' has no attribute '{attribute}'",
+                hints=[
+                    f"Graphs in {module_name}: {', '.join(graphs)}"
+                    if graphs
+                    else f"{module_name} defines no Graph at module level"
+                ],
+            )
         found = getattr(found, part)
     if not isinstance(found, Graph):
         raise CliError(

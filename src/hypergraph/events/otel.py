@@ -34,8 +34,9 @@ if TYPE_CHECKING:
 __all__ = ("OpenTelemetryProcessor",)
 
 _INSTALL_HINT = (
-    "OpenTelemetryProcessor needs the opentelemetry-api package: "
-    "pip install 'hypergraph[otel]'"
+    "OpenTelemetryProcessor needs the opentelemetry-api package.\n\n"
+    "How to fix: pip install 'hypergraph[otel]' (from a checkout: "
+    "pip install '.[otel]'), or pip install opentelemetry-api."
 )
 
 
