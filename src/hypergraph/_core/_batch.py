@@ -33,9 +33,24 @@ if TYPE_CHECKING:
     from hypergraph._core._kinds import NodeKinds
     from hypergraph._core._recorder import Recorder
 
-__all__ = ("ItemSource", "run_items", "run_mapped_node")
+__all__ = ("ItemSource", "check_bounded", "run_items", "run_mapped_node")
 
 UNLIMITED_GUARD = 10_000
+
+
+def check_bounded(call: CallContext, count: int) -> None:
+    """Refuse an unbounded async fan-out too big to run all at once (B-guard)."""
+    if (
+        call.concurrent
+        and call.is_async_runner
+        and call.limiter is None
+        and count > UNLIMITED_GUARD
+    ):
+        raise ValueError(
+            f"Too many map tasks without a concurrency limit: {count}. Set "
+            f"max_concurrency or keep inputs at <= {UNLIMITED_GUARD}.\n\nHow to "
+            "fix: pass max_concurrency=... (e.g. the rate your API allows)."
+        )
 
 
 class ItemSource:
@@ -465,16 +480,7 @@ async def run_mapped_node(
     source = ItemSource(kwargs, mapping.params, mapping.mode, mapping.clone)
     call: CallContext = run.call
     inner = plan_for(plan.inner)
-    if (
-        call.concurrent
-        and call.is_async_runner
-        and call.limiter is None
-        and source.count > UNLIMITED_GUARD
-    ):
-        raise ValueError(
-            f"Too many map tasks without a concurrency limit: {source.count}. Set "
-            f"max_concurrency or keep inputs at <= {UNLIMITED_GUARD}."
-        )
+    check_bounded(call, source.count)
     results: list[RunResult | None] = [None] * source.count
     emitter = None
     if call.events is not None:

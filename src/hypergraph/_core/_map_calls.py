@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from hypergraph._core._batch import (
-    UNLIMITED_GUARD,
     ItemSource,
     Keep,
+    check_bounded,
     check_sequence,
     run_batch,
 )
@@ -113,16 +113,7 @@ def prepare_map(
         max_iterations=DEFAULT_MAX_ITERATIONS,
         processors=request.event_processors,
     )
-    if (
-        concurrent
-        and runner.capabilities.returns_coroutine
-        and call.limiter is None
-        and source.count > UNLIMITED_GUARD
-    ):
-        raise ValueError(
-            f"Too many map tasks without a concurrency limit: {source.count}. Set "
-            f"max_concurrency or keep inputs at <= {UNLIMITED_GUARD}."
-        )
+    check_bounded(call, source.count)
     _, responses, nested = split_responses(plan, dict.fromkeys(inputs))
     run_id = new_run_id()
     return PreparedMap(
