@@ -128,3 +128,27 @@ def test_sync_map_iter_dropped_unfinished_is_unwound_by_close():
     gc.collect()
     runner.close()
     assert sorted(unwound) == [1, 2]
+
+
+def test_a_started_sync_map_iter_advanced_inside_a_node_gives_the_reentry_fix():
+    """next() on a SyncRunner stream from a node: the same error as run(), with fix."""
+    from hypergraph import IncompatibleRunnerError
+
+    @node(output_name="y")
+    def same(x: int) -> int:
+        return x
+
+    with SyncRunner() as outer_runner:
+        stream = outer_runner.map_iter(Graph([same]), map_over="x", x=[1, 2])
+        assert next(stream)[0] == 0
+
+        @node(output_name="z")
+        async def advances(x: int) -> object:
+            return next(stream)
+
+        with (
+            SyncRunner() as runner,
+            pytest.raises(IncompatibleRunnerError, match="How to fix"),
+        ):
+            runner.run(Graph([advances]), x=1)
+        stream.close()

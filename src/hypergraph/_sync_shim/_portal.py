@@ -16,6 +16,7 @@ from asyncio.events import _set_running_loop
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from hypergraph._core._context import CURRENT_CALL, LOOP_REQUEST
+from hypergraph._core._inputs import check_reentry
 from hypergraph.exceptions import IncompatibleRunnerError
 
 if TYPE_CHECKING:
@@ -118,7 +119,10 @@ class Portal:
             contextvars.copy_context().run(coro.send, None)
         finally:
             coro.close()
-        raise IncompatibleRunnerError(  # pragma: no cover - the core raises first
+        # Reached when the coroutine skips the core's checks (next() on a
+        # SyncRunner.map_iter started outside the node): same error, same fix.
+        check_reentry(runner_blocks=True)
+        raise IncompatibleRunnerError(  # pragma: no cover - check_reentry raised
             "SyncRunner cannot be called from inside a node on hypergraph's loop."
         )
 
